@@ -1,0 +1,175 @@
+"""Functions F: an expression over ordered variables, in the class the papers study.
+
+The class is real-analytic pieces (polynomials, exp, log, sqrt, sin, cos, tanh,
+sigmoid, softplus, ...) combined with max, min, abs, relu and leaky relu: the
+functions of paper 000 built from analytic layers and max. A Function comes
+from a string typed by a user (parsed safely, see :mod:`proofs.parse`) or from
+a sympy expression.
+
+>>> F = Function("x1*x2**2")
+>>> F.variables, F(1, 2), F([2, 1/2])
+((x1, x2), 4, 0.5)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+import sympy as sp
+
+from .errors import DimensionError, ParseError, UnsupportedFunctionError
+from .parse import _DEFAULT_VARIABLE, parse_expression, parse_number
+
+_ANALYTIC = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh)
+_KINKS = (sp.Max, sp.Min, sp.Abs)
+_REJECTED = (sp.Piecewise, sp.Heaviside, sp.sign, sp.floor, sp.ceiling, sp.frac, sp.Mod,
+             sp.DiracDelta)
+
+
+def kinks_of(expr: sp.Expr) -> list[sp.Expr]:
+    """The max, min and abs sub-expressions of ``expr`` (outermost first)."""
+    return [node for node in sp.preorder_traversal(expr) if isinstance(node, _KINKS)]
+
+
+def check_supported(expr: sp.Expr) -> None:
+    """Raise UnsupportedFunctionError for constructs the engines do not handle."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, _REJECTED):
+            raise UnsupportedFunctionError(
+                f"{node.func.__name__} is not supported",
+                "write piecewise functions with max, min, abs or relu")
+        if isinstance(node, sp.Function) and not isinstance(node, _ANALYTIC + _KINKS):
+            if isinstance(node, sp.core.function.AppliedUndef):
+                raise UnsupportedFunctionError(f"undefined function {node.func}")
+        if node.is_number and node.is_real is False and node.is_finite is not False:
+            raise UnsupportedFunctionError(f"non-real constant {node}")
+        if node in (sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise UnsupportedFunctionError("the expression is undefined (infinity or 0/0)")
+
+
+def _as_number(value: object) -> sp.Expr:
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    try:
+        return parse_number(value)  # type: ignore[arg-type]
+    except ParseError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ParseError(f"cannot read {value!r} as a number") from exc
+
+
+def as_point(values: Sequence[object], dimension: int | None = None, what: str = "point"
+             ) -> tuple[sp.Expr, ...]:
+    """Exact sympy coordinates from ints, Fractions, sympy numbers or strings."""
+    if isinstance(values, str):
+        from .parse import parse_point
+        point = parse_point(values)
+    else:
+        try:
+            point = tuple(_as_number(v) for v in values)
+        except TypeError:
+            raise DimensionError(f"{what} must be a sequence of numbers, got {values!r}") from None
+    if dimension is not None and len(point) != dimension:
+        raise DimensionError(f"{what} has {len(point)} coordinates, the function has {dimension}"
+                             " variables")
+    return point
+
+
+class Function:
+    """A real function of ordered variables, given by a string or a sympy expression.
+
+    >>> Function("max(x, y) - z", variables=["x", "y", "z"]).expr
+    -z + Max(x, y)
+    >>> Function("relu(x1 - 1/2)")(1)
+    1/2
+    """
+
+    def __init__(self, source: str | sp.Expr | Function,
+                 variables: Sequence[str | sp.Symbol] | None = None) -> None:
+        if isinstance(source, Function):
+            source, variables = source.expr, variables or source.variables
+        if isinstance(source, str):
+            expr, symbols = parse_expression(source, variables)
+        elif isinstance(source, (sp.Expr, int, Fraction)) and not isinstance(source, bool):
+            expr = sp.S(source) if not isinstance(source, Fraction) else _as_number(source)
+            symbols = self._symbols_for(expr, variables)
+        else:
+            raise UnsupportedFunctionError(
+                f"cannot make a function from {type(source).__name__}",
+                "pass a string such as 'x1*x2' or a sympy expression")
+        check_supported(expr)
+        self.expr: sp.Expr = expr
+        self.variables: tuple[sp.Symbol, ...] = tuple(symbols)
+
+    @staticmethod
+    def _symbols_for(expr: sp.Expr, variables: Sequence[str | sp.Symbol] | None
+                     ) -> tuple[sp.Symbol, ...]:
+        free = {s.name: s for s in expr.free_symbols}
+        if variables is None:
+            names = sorted(free, key=lambda n: (len(n), n))
+            if any(not _DEFAULT_VARIABLE.match(n) for n in names):
+                raise ParseError(f"name the variables of {expr} (variables=[...])")
+            top = max((int(n[1:]) for n in names), default=0)
+            return tuple(free.get(f"x{i}", sp.Symbol(f"x{i}", real=True))
+                         for i in range(1, top + 1))
+        symbols = []
+        for v in variables:
+            if isinstance(v, sp.Symbol):
+                symbols.append(v)
+            elif isinstance(v, str):
+                symbols.append(free.get(v, sp.Symbol(v, real=True)))
+            else:
+                raise ParseError(f"variables must be names or Symbols, got {v!r}")
+        if len({s.name for s in symbols}) != len(symbols):
+            raise ParseError("a variable is declared twice")
+        missing = {s for s in expr.free_symbols} - set(symbols)
+        if missing:
+            raise ParseError(f"{', '.join(sorted(map(str, missing)))} not among the variables")
+        return tuple(symbols)
+
+    @property
+    def dimension(self) -> int:
+        return len(self.variables)
+
+    def __call__(self, *args: object) -> sp.Expr | float:
+        if len(args) == 1 and not isinstance(args[0], (str, int, float, Fraction, sp.Expr)):
+            args = tuple(args[0])  # type: ignore[arg-type]
+        floats = any(isinstance(a, float) for a in args)
+        point = as_point(args, self.dimension)
+        value = self.expr.xreplace(dict(zip(self.variables, point)))
+        if floats:
+            return float(sp.N(value, 30))
+        return value
+
+    def at(self, point: Sequence[object]) -> sp.Expr:
+        """F at ``point``, exactly."""
+        return self.expr.xreplace(dict(zip(self.variables, as_point(point, self.dimension))))
+
+    def gradient(self) -> tuple[sp.Expr, ...]:
+        """The partial derivatives (sympy's; use on smooth F)."""
+        return tuple(sp.diff(self.expr, v) for v in self.variables)
+
+    def kinks(self) -> list[sp.Expr]:
+        """The max, min and abs terms whose arguments decide a branch."""
+        return kinks_of(self.expr)
+
+    def is_smooth(self) -> bool:
+        return not self.kinks()
+
+    def latex(self) -> str:
+        return sp.latex(self.expr)
+
+    def __repr__(self) -> str:
+        names = ", ".join(v.name for v in self.variables)
+        return f"Function({self.expr}, variables=({names}))"
+
+    def __str__(self) -> str:
+        return str(self.expr)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Function) and self.variables == other.variables
+                and sp.simplify(self.expr - other.expr) == 0)
+
+    def __hash__(self) -> int:
+        return hash((self.expr, self.variables))

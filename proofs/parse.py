@@ -1,0 +1,379 @@
+"""Safe parsing of the expressions and numbers users type.
+
+Nothing here calls ``eval``, ``exec``, ``sympify`` or ``parse_expr``. A string is
+parsed by Python's :mod:`ast` and the tree is rebuilt as sympy objects from a
+whitelist: numbers, declared variables, ``+ - * / **``, unary signs and calls of
+the functions in :data:`FUNCTIONS`. Everything else (attribute access,
+subscripts, lambdas, comprehensions, keywords, strings, ...) is rejected with
+the column of the offending token. Sizes that could explode are bounded.
+
+>>> expr, variables = parse_expression("x1*x2**2 - max(0, x1 - 1/2)")
+>>> variables
+(x1, x2)
+>>> parse_number("0.1")
+1/10
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Sequence
+
+import sympy as sp
+
+from .errors import ParseError
+
+MAX_LENGTH = 20_000
+MAX_DEPTH = 200
+MAX_NODES = 20_000
+MAX_INTEGER_DIGITS = 400
+MAX_EXPONENT = 1_000
+MAX_RESULT_DIGITS = 5_000
+
+_DEFAULT_VARIABLE = re.compile(r"x(\d+)\Z")
+
+
+def relu(z: sp.Expr) -> sp.Expr:
+    """ReLU as a sympy expression: ``max(0, z)``.
+
+    >>> relu(sp.Symbol("x") - 1)
+    Max(0, x - 1)
+    """
+    return sp.Max(0, z)
+
+
+def leaky_relu(z: sp.Expr, slope: sp.Expr | float = sp.Rational(1, 100)) -> sp.Expr:
+    """Leaky ReLU ``z if z > 0 else slope*z`` as a max or min of two lines.
+
+    >>> leaky_relu(sp.Symbol("x"), sp.Rational(1, 10))
+    Max(x, x/10)
+    """
+    slope = sp.nsimplify(slope) if isinstance(slope, float) else sp.S(slope)
+    if not slope.is_number or not slope.is_real:
+        raise ParseError("leaky_relu: the slope must be a real number")
+    if slope == 1:
+        return z
+    if 0 <= slope < 1:
+        return sp.Max(z, slope * z)
+    if slope > 1:
+        return sp.Min(z, slope * z)
+    # negative slope: z for z > 0, slope*z (positive) for z < 0
+    return sp.Max(0, z) + slope * sp.Min(0, z)
+
+
+def sigmoid(z: sp.Expr) -> sp.Expr:
+    """The logistic function ``1/(1 + exp(-z))``.
+
+    >>> sigmoid(sp.Symbol("x"))
+    1/(1 + exp(-x))
+    """
+    return 1 / (1 + sp.exp(-z))
+
+
+def softplus(z: sp.Expr) -> sp.Expr:
+    """Softplus ``log(1 + exp(z))``.
+
+    >>> softplus(sp.Symbol("x"))
+    log(exp(x) + 1)
+    """
+    return sp.log(1 + sp.exp(z))
+
+
+def _max(*args: sp.Expr) -> sp.Expr:
+    return sp.Max(*args)
+
+
+def _min(*args: sp.Expr) -> sp.Expr:
+    return sp.Min(*args)
+
+
+# name -> (builder, minimum number of arguments, maximum number or None)
+FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int, int | None]] = {
+    "exp": (sp.exp, 1, 1),
+    "log": (sp.log, 1, 1),
+    "ln": (sp.log, 1, 1),
+    "sqrt": (sp.sqrt, 1, 1),
+    "sin": (sp.sin, 1, 1),
+    "cos": (sp.cos, 1, 1),
+    "tan": (sp.tan, 1, 1),
+    "tanh": (sp.tanh, 1, 1),
+    "sigmoid": (sigmoid, 1, 1),
+    "softplus": (softplus, 1, 1),
+    "abs": (sp.Abs, 1, 1),
+    "max": (_max, 1, None),
+    "min": (_min, 1, None),
+    "relu": (relu, 1, 1),
+    "leaky_relu": (leaky_relu, 1, 2),
+}
+
+CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
+
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+def _describe(node: ast.AST) -> str:
+    names = {
+        ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambdas",
+        ast.ListComp: "comprehensions", ast.SetComp: "comprehensions",
+        ast.DictComp: "comprehensions", ast.GeneratorExp: "comprehensions",
+        ast.Compare: "comparisons", ast.BoolOp: "boolean operators", ast.IfExp: "conditionals",
+        ast.List: "lists", ast.Tuple: "tuples", ast.Dict: "dicts", ast.Set: "sets",
+        ast.Starred: "starred arguments", ast.NamedExpr: "assignments",
+        ast.JoinedStr: "strings", ast.Await: "await", ast.Yield: "yield",
+    }
+    for kind, text in names.items():
+        if isinstance(node, kind):
+            return text
+    return type(node).__name__
+
+
+class _Builder:
+    """Rebuilds a whitelisted Python AST as a sympy expression."""
+
+    def __init__(self, source: str, symbols: dict[str, sp.Symbol], default_variables: bool):
+        self.source = source
+        self.symbols = symbols
+        self.default_variables = default_variables
+        self.nodes = 0
+
+    def fail(self, message: str, node: ast.AST | None = None, hint: str | None = None):
+        col = getattr(node, "col_offset", None) if node is not None else None
+        raise ParseError(message, self.source, col, hint)
+
+    def build(self, node: ast.AST, depth: int = 0) -> sp.Expr:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            self.fail(f"expression too large (over {MAX_NODES} nodes)")
+        if depth > MAX_DEPTH:
+            self.fail(f"expression nested too deeply (over {MAX_DEPTH} levels)", node)
+        if isinstance(node, ast.Constant):
+            return self.constant(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                return -self.build(node.operand, depth + 1)
+            if isinstance(node.op, ast.UAdd):
+                return self.build(node.operand, depth + 1)
+            self.fail(f"operator {type(node.op).__name__} is not allowed", node,
+                      "use + - * / ** and the listed functions")
+        if isinstance(node, ast.BinOp):
+            return self.binary(node, depth)
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        self.fail(f"{_describe(node)} are not allowed", node,
+                  "an expression may use numbers, variables, + - * / ** and "
+                  + ", ".join(sorted(FUNCTIONS)))
+
+    def constant(self, node: ast.Constant) -> sp.Expr:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(f"{type(value).__name__} literals are not allowed", node)
+        if isinstance(value, int):
+            if value.bit_length() > MAX_INTEGER_DIGITS * 3.33:
+                self.fail(f"integer literal too large (over {MAX_INTEGER_DIGITS} digits)", node)
+            return sp.Integer(value)
+        # decimals are taken exactly as written: 0.1 is 1/10, not the binary double
+        segment = ast.get_source_segment(self.source, node) or repr(value)
+        return _exact_decimal(segment, lambda m: self.fail(m, node))
+
+    def name(self, node: ast.Name) -> sp.Expr:
+        ident = node.id
+        if ident in self.symbols:
+            return self.symbols[ident]
+        if ident in CONSTANTS:
+            return CONSTANTS[ident]
+        if self.default_variables and _DEFAULT_VARIABLE.match(ident):
+            self.symbols[ident] = sp.Symbol(ident, real=True)
+            return self.symbols[ident]
+        if ident in FUNCTIONS:
+            self.fail(f"'{ident}' is a function; call it as {ident}(...)", node)
+        allowed = ", ".join(self.symbols) if self.symbols else "x1, x2, ..."
+        self.fail(f"unknown name '{ident}'", node,
+                  f"variables are {allowed}; constants pi, E"
+                  + ("" if self.default_variables else "; declare others with --vars"))
+
+    def binary(self, node: ast.BinOp, depth: int) -> sp.Expr:
+        if type(node.op) not in _BINARY:
+            hint = "use ** for powers" if isinstance(node.op, ast.BitXor) else None
+            self.fail(f"operator {type(node.op).__name__} is not allowed", node, hint)
+        left = self.build(node.left, depth + 1)
+        right = self.build(node.right, depth + 1)
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        if isinstance(node.op, ast.Div):
+            if right.is_zero:
+                self.fail("division by zero", node)
+            return left / right
+        return self.power(left, right, node)
+
+    def power(self, base: sp.Expr, exponent: sp.Expr, node: ast.AST) -> sp.Expr:
+        if not exponent.is_number:
+            if base.is_number:
+                return sp.Pow(base, exponent)
+            self.fail("a variable exponent needs a numeric base", node, "write exp(y*log(x))")
+        if exponent.is_real is False:
+            self.fail("complex exponents are not allowed", node)
+        size = abs(sp.N(exponent, 30))
+        if size > MAX_EXPONENT:
+            self.fail(f"exponent {sp.N(exponent, 6)} too large (limit {MAX_EXPONENT})", node)
+        if base.is_number:
+            magnitude = abs(sp.N(base, 30))
+            if magnitude != 0 and magnitude != 1:
+                digits = float(abs(sp.log(magnitude, 10)) * size)
+                if digits > MAX_RESULT_DIGITS:
+                    self.fail(f"power too large (about {digits:.0f} digits)", node)
+            if base.is_zero and exponent.is_negative:
+                self.fail("division by zero (0 to a negative power)", node)
+        return sp.Pow(base, exponent)
+
+    def call(self, node: ast.Call, depth: int) -> sp.Expr:
+        if not isinstance(node.func, ast.Name):
+            self.fail(f"only calls of {', '.join(sorted(FUNCTIONS))} are allowed", node)
+        fname = node.func.id
+        if fname not in FUNCTIONS:
+            self.fail(f"unknown function '{fname}'", node,
+                      "allowed: " + ", ".join(sorted(FUNCTIONS)))
+        if node.keywords:
+            self.fail(f"keyword arguments are not allowed in {fname}(...)", node)
+        builder, low, high = FUNCTIONS[fname]
+        count = len(node.args)
+        if count < low or (high is not None and count > high):
+            wanted = str(low) if high == low else (f"{low} or more" if high is None
+                                                    else f"{low} to {high}")
+            self.fail(f"{fname}() takes {wanted} argument(s), got {count}", node)
+        args = [self.build(arg, depth + 1) for arg in node.args]
+        if fname == "leaky_relu" and len(args) == 2 and not args[1].is_number:
+            self.fail("leaky_relu(z, slope): the slope must be a number", node.args[1])
+        if fname == "log" and args[0].is_number and not args[0].is_positive:
+            self.fail("log of a non-positive number", node)
+        if fname == "sqrt" and args[0].is_number and args[0].is_negative:
+            self.fail("sqrt of a negative number", node)
+        return builder(*args)
+
+
+def _exact_decimal(text: str, fail: Callable[[str], None]) -> sp.Rational:
+    text = text.replace("_", "")
+    match = re.fullmatch(r"(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?", text)
+    if not match or not (match.group(1) or match.group(2)):
+        fail(f"cannot read the number '{text}'")
+    whole, frac, exp = match.group(1) or "", match.group(2) or "", match.group(3)
+    exponent = int(exp) if exp else 0
+    if len(whole) + len(frac) > MAX_INTEGER_DIGITS or abs(exponent) > MAX_INTEGER_DIGITS:
+        fail(f"number '{text[:20]}' too large or too precise")
+    mantissa = int((whole + frac) or "0")
+    return sp.Rational(mantissa, 10 ** len(frac)) * sp.Rational(10) ** exponent
+
+
+def _parse_tree(text: str) -> ast.AST:
+    if not isinstance(text, str):
+        raise ParseError(f"expected a string expression, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"expression too long ({len(text)} characters, limit {MAX_LENGTH})")
+    if not text.strip():
+        raise ParseError("empty expression")
+    if "__" in text:
+        raise ParseError("double underscores are not allowed", text, text.index("__"))
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        col = (exc.offset - 1) if exc.offset else None
+        raise ParseError(f"malformed expression ({exc.msg})", text, col) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ParseError("expression nested too deeply or malformed") from None
+    return tree.body
+
+
+def _variable_symbols(variables: Sequence[str | sp.Symbol]) -> dict[str, sp.Symbol]:
+    symbols: dict[str, sp.Symbol] = {}
+    for v in variables:
+        if isinstance(v, sp.Symbol):
+            name, symbol = v.name, v
+        elif isinstance(v, str):
+            name = v.strip()
+            if not name.isidentifier() or name.startswith("_"):
+                raise ParseError(f"'{v}' is not a valid variable name")
+            if name in FUNCTIONS or name in CONSTANTS:
+                raise ParseError(f"'{name}' is a reserved name and cannot be a variable")
+            symbol = sp.Symbol(name, real=True)
+        else:
+            raise ParseError(f"variables must be names, got {type(v).__name__}")
+        if name in symbols:
+            raise ParseError(f"variable '{name}' declared twice")
+        symbols[name] = symbol
+    return symbols
+
+
+def parse_expression(text: str, variables: Sequence[str | sp.Symbol] | None = None
+                     ) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+    """Parse ``text`` into a sympy expression and its ordered variables.
+
+    Without ``variables`` the names ``x1, x2, ...`` are the variables, ordered by
+    index (every index up to the largest one used is a variable, so ``"x2"``
+    is a function of two variables). With ``variables`` only those names are
+    accepted, in the given order.
+
+    >>> parse_expression("relu(x - 1) * y", variables=["x", "y"])
+    (y*Max(0, x - 1), (x, y))
+    """
+    tree = _parse_tree(text)
+    default = variables is None
+    symbols = {} if default else _variable_symbols(variables)
+    builder = _Builder(text, symbols, default)
+    expr = builder.build(tree)
+    if default:
+        indices = sorted(int(_DEFAULT_VARIABLE.match(n).group(1)) for n in symbols)
+        if indices and indices[0] == 0:
+            raise ParseError("variables are numbered from x1", hint="rename x0")
+        top = indices[-1] if indices else 0
+        if top > 1000:
+            raise ParseError(f"x{top}: too many variables (limit 1000)")
+        ordered = tuple(symbols.get(f"x{i}", sp.Symbol(f"x{i}", real=True))
+                        for i in range(1, top + 1))
+    else:
+        ordered = tuple(symbols.values())
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise ParseError("the expression is undefined (division by zero or infinity)")
+    return expr, ordered
+
+
+def parse_number(text: str | int | float | sp.Expr) -> sp.Expr:
+    """Parse an exact real constant: ``"1/2"``, ``"0.1"`` (exactly 1/10), ``"sqrt(2)"``.
+
+    >>> parse_number("-3/4"), parse_number("2.5e-1")
+    (-3/4, 1/4)
+    """
+    if isinstance(text, sp.Expr):
+        value = text
+    elif isinstance(text, bool):
+        raise ParseError("expected a number, got a bool")
+    elif isinstance(text, int):
+        value = sp.Integer(text)
+    elif isinstance(text, float):
+        if text != text or text in (float("inf"), float("-inf")):
+            raise ParseError(f"expected a finite number, got {text}")
+        value = sp.Rational(text)  # the double exactly
+    else:
+        value, _ = parse_expression(str(text), variables=[])
+    if not value.is_number or value.is_real is False or value.has(sp.zoo, sp.nan, sp.oo):
+        raise ParseError(f"'{text}' is not a finite real number")
+    return value
+
+
+def parse_point(text: str | Sequence) -> tuple[sp.Expr, ...]:
+    """Parse a point ``"1, 1/2"`` (or a sequence of numbers) into exact coordinates.
+
+    >>> parse_point("1, 1/2")
+    (1, 1/2)
+    """
+    if isinstance(text, str):
+        parts = [p for p in text.replace(";", ",").split(",")]
+        if not text.strip() or any(not p.strip() for p in parts):
+            raise ParseError(f"cannot read the point '{text}'", hint="write e.g. 1,1/2")
+        return tuple(parse_number(p) for p in parts)
+    return tuple(parse_number(p) for p in text)
