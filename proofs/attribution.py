@@ -47,8 +47,10 @@ class Piece:
 
 
 def _text(value: Any, digits: int) -> str:
-    if isinstance(value, (mpmath.mpf, float)):
-        return mpmath.nstr(mpmath.mpf(value), digits, min_fixed=-6, max_fixed=12)
+    if isinstance(value, float):
+        value = mpmath.mpf(value)
+    if isinstance(value, mpmath.mpf):
+        return mpmath.nstr(value, digits, min_fixed=-6, max_fixed=12)
     return str(value)
 
 
@@ -79,13 +81,15 @@ class Attribution:
     @property
     def total(self) -> Any:
         if self.engine == "mpmath":
-            return mpmath.fsum(self.values)
+            with mpmath.workdps(self.dps + 10):
+                return mpmath.fsum(self.values)
         return _tidy(sp.Add(*self.values))
 
     @property
     def completeness_gap(self) -> Any:
         if self.engine == "mpmath":
-            return self.total - self.delta_F
+            with mpmath.workdps(self.dps + 10):
+                return self.total - self.delta_F
         return _tidy(self.total - self.delta_F)
 
     def numeric(self) -> tuple[float, ...]:
@@ -157,10 +161,38 @@ def _tidy(value: sp.Expr) -> sp.Expr:
     if value.is_Rational or value.is_Float:
         return value
     if value.has(sp.CRootOf):
-        return value
+        return reduce_algebraic(value)
     if sp.count_ops(value) <= 400:
         try:
             return sp.simplify(value)
         except (TypeError, ValueError, NotImplementedError):
             return value
     return value
+
+
+def reduce_algebraic(value: sp.Expr) -> sp.Expr:
+    """Reduce a polynomial in ``CRootOf`` numbers modulo their minimal polynomials.
+
+    Antiderivatives evaluated at algebraic breakpoints come out as polynomials
+    in the roots; reducing them makes equal numbers print equally and an exact
+    zero print as 0.
+
+    >>> r = sp.CRootOf(sp.Symbol("x")**2 - 2, 1)
+    >>> reduce_algebraic(r**3 - 2*r + 1)
+    1
+    """
+    roots = sorted(value.atoms(sp.CRootOf), key=str)
+    if not roots:
+        return value
+    names = [sp.Dummy(f"r{i}") for i in range(len(roots))]
+    expr = sp.expand(value.xreplace(dict(zip(roots, names))))
+    try:
+        numerator, denominator = sp.fraction(sp.together(expr))
+        minimal = [sp.Poly(r.poly.as_expr().xreplace({r.poly.gen: z}), z).monic()
+                   for r, z in zip(roots, names)]
+        if denominator.free_symbols & set(names):
+            return value
+        _, remainder = sp.reduced(numerator, [m.as_expr() for m in minimal], *names)
+    except (sp.PolynomialError, sp.CoercionFailed, NotImplementedError, ValueError):
+        return value
+    return sp.expand(remainder / denominator).xreplace(dict(zip(names, roots)))

@@ -41,7 +41,7 @@ from .errors import (
 )
 from .evaluate import compile_expression
 from .function import Function, as_point
-from .paths import U, Path, Segment, straight
+from .paths import Path, Segment, U, straight
 from .roots import _precision, as_rational_poly, identically_zero, sign_changes, to_mpf
 
 ENGINES = ("symbolic", "mpmath")
@@ -314,8 +314,8 @@ class MpmathEngine(_Engine):
         return abs(x - y) <= mpmath.mpf(10) ** (-(self.dps - 5)) * max(1, abs(x), abs(y))
 
     def delta_F(self) -> mpmath.mpf:
-        f = compile_expression(self.F.expr, self.F.variables, mpmath.mp)
         with _precision(self.work):
+            f = compile_expression(self.F.expr, self.F.variables, mpmath.mp)
             end = [to_mpf(c, self.work) for c in self.path.end]
             start = [to_mpf(c, self.work) for c in self.path.start]
             return f(end) - f(start)

@@ -9,10 +9,10 @@ come from one reading of the expression.
 >>> import sympy as sp, mpmath
 >>> u = sp.Symbol("u")
 >>> f = compile_expression(sp.exp(u) * u**2, [u], mpmath.mp)
->>> mpmath.nstr(f(mpmath.mpf(1)), 10)
+>>> mpmath.nstr(f([mpmath.mpf(1)]), 10)
 '2.718281828'
 >>> g = compile_expression(u**2 - 2, [u], mpmath.iv)
->>> 0 in g(mpmath.iv.mpf([1, 2])), 0 in g(mpmath.iv.mpf([0, 1]))
+>>> 0 in g([mpmath.iv.mpf([1, 2])]), 0 in g([mpmath.iv.mpf([0, 1])])
 (True, False)
 """
 

@@ -43,11 +43,14 @@ def relu(z: sp.Expr) -> sp.Expr:
     return sp.Max(0, z)
 
 
-def leaky_relu(z: sp.Expr, slope: sp.Expr | float = sp.Rational(1, 100)) -> sp.Expr:
+_DEFAULT_SLOPE = sp.Rational(1, 100)
+
+
+def leaky_relu(z: sp.Expr, slope: sp.Expr | float = _DEFAULT_SLOPE) -> sp.Expr:
     """Leaky ReLU ``z if z > 0 else slope*z`` as a max or min of two lines.
 
     >>> leaky_relu(sp.Symbol("x"), sp.Rational(1, 10))
-    Max(x, x/10)
+    Max(x/10, x)
     """
     slope = sp.nsimplify(slope) if isinstance(slope, float) else sp.S(slope)
     if not slope.is_number or not slope.is_real:
@@ -114,13 +117,13 @@ _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**
 
 def _describe(node: ast.AST) -> str:
     names = {
-        ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambdas",
-        ast.ListComp: "comprehensions", ast.SetComp: "comprehensions",
-        ast.DictComp: "comprehensions", ast.GeneratorExp: "comprehensions",
-        ast.Compare: "comparisons", ast.BoolOp: "boolean operators", ast.IfExp: "conditionals",
-        ast.List: "lists", ast.Tuple: "tuples", ast.Dict: "dicts", ast.Set: "sets",
-        ast.Starred: "starred arguments", ast.NamedExpr: "assignments",
-        ast.JoinedStr: "strings", ast.Await: "await", ast.Yield: "yield",
+        ast.Attribute: "attribute access", ast.Subscript: "a subscript", ast.Lambda: "a lambda",
+        ast.ListComp: "a comprehension", ast.SetComp: "a comprehension",
+        ast.DictComp: "a comprehension", ast.GeneratorExp: "a generator",
+        ast.Compare: "a comparison", ast.BoolOp: "a boolean operator", ast.IfExp: "a conditional",
+        ast.List: "a list", ast.Tuple: "a tuple", ast.Dict: "a dict", ast.Set: "a set",
+        ast.Starred: "a starred argument", ast.NamedExpr: "an assignment",
+        ast.JoinedStr: "a string", ast.Await: "await", ast.Yield: "yield",
     }
     for kind, text in names.items():
         if isinstance(node, kind):
@@ -162,7 +165,7 @@ class _Builder:
             return self.binary(node, depth)
         if isinstance(node, ast.Call):
             return self.call(node, depth)
-        self.fail(f"{_describe(node)} are not allowed", node,
+        self.fail(f"{_describe(node)} is not allowed", node,
                   "an expression may use numbers, variables, + - * / ** and "
                   + ", ".join(sorted(FUNCTIONS)))
 

@@ -151,7 +151,8 @@ def _numeric_roots(g: sp.Expr, u: sp.Symbol, lo: sp.Expr, hi: sp.Expr, dps: int)
             mid = (a + b) / 2
             value = sp.Float(mpmath.nstr(mid, dps + 5, strip_zeros=False), dps + 5)
             return Root(value, False,
-                        f"certified sign change, bracket width < 1e-{dps + 5} (interval arithmetic)")
+                        f"certified sign change, bracket width < 1e-{dps + 5} "
+                        "(interval arithmetic)")
 
         roots: list[Root] = []
         stack = [(a0, b0)]
@@ -222,8 +223,8 @@ def identically_zero(g: sp.Expr, u: sp.Symbol, lo: sp.Expr, hi: sp.Expr, dps: in
         return sp.simplify(g) == 0 if not g.is_number else (
             g.is_zero if g.is_zero is not None else abs(sp.N(g, dps)) < sp.Float(10) ** -dps)
     work = dps + 10
-    f = compile_expression(g, [u], mpmath.mp)
     with _precision(work):
+        f = compile_expression(g, [u], mpmath.mp)
         a, b = to_mpf(lo, work), to_mpf(hi, work)
         small = mpmath.mpf(10) ** (-(dps // 2))
         for frac in ("0.1234567", "0.5", "0.8765432"):

@@ -1,0 +1,185 @@
+"""Command line of the exact engines: ``python -m proofs attribute EXPR ...``.
+
+Also the small pieces every igverify CLI shares: an argument parser whose
+errors are one line, and :func:`run`, which turns a user error into one line on
+stderr and exit status 2, and bounds the run time.
+
+    python -m proofs attribute "x1*x2**2" --path "polyline:0,0;1,0;1,1;0,1;0,0;1,1"
+    python -m proofs attribute "1 - relu(1 - x)" --vars x --input 2 --json
+    python -m proofs attribute "x1*x2" --path "curve:t,t**2" --engine mpmath --dps 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+from .engines import ENGINES, MAX_DPS, attribute
+from .errors import IGVerifyError, PathError
+from .function import Function, as_point
+from .parse import parse_point
+from .paths import Path, curve, polyline, straight
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        sys.exit(2)
+
+
+class _Timeout(Exception):
+    pass
+
+
+def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None,
+        timeout: float | None = None) -> int:
+    """Run a CLI ``main``; user errors become one stderr line and exit status 2."""
+    def on_alarm(signum: int, frame: object) -> None:
+        raise _Timeout
+
+    use_alarm = timeout and hasattr(signal, "SIGALRM")
+    if use_alarm:
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return main(argv)
+    except IGVerifyError as exc:
+        sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
+        return 2
+    except _Timeout:
+        sys.stderr.write(f"error: gave up after {timeout:g} s; try --engine mpmath, a simpler "
+                         "function or a larger --timeout\n")
+        return 2
+    except (RecursionError, MemoryError):
+        sys.stderr.write("error: the expression is too large to handle; simplify it\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    finally:
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def split_top_level(text: str, separator: str) -> list[str]:
+    """Split ``text`` at ``separator`` outside parentheses: "max(t, 1),t" -> 2 parts."""
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == separator and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def parse_path(spec: str, input_point: tuple | None, baseline: tuple | None,
+               dimension: int) -> Path:
+    """A path from the CLI's ``--path`` value."""
+    kind, _, body = spec.partition(":")
+    kind = kind.strip().lower()
+    if kind == "straight":
+        if body.strip():
+            raise PathError("'straight' takes no points; use --input and --baseline")
+        if input_point is None:
+            raise PathError("the straight path needs --input (and optionally --baseline)")
+        start = baseline if baseline is not None else (0,) * len(input_point)
+        return straight(start, input_point)
+    if kind == "polyline":
+        if not body.strip():
+            raise PathError("polyline needs points, e.g. polyline:0,0;1,0;1,1")
+        points = [parse_point(p) for p in split_top_level(body, ";")]
+        path = polyline(points)
+    elif kind == "curve":
+        components = split_top_level(body, ",")
+        if not body.strip() or any(not c.strip() for c in components):
+            raise PathError("curve needs one expression in t per coordinate, e.g. curve:t,t**2")
+        path = curve(components)
+    else:
+        raise PathError(f"unknown path kind '{kind}'",
+                        "use straight, polyline:P0;P1;... or curve:g1(t),g2(t),...")
+    if path.dimension != dimension:
+        raise PathError(f"the path has {path.dimension} coordinates, the function has "
+                        f"{dimension} variables")
+    if input_point is not None and any(sp_ne(a, b) for a, b in zip(path.end, input_point)):
+        raise PathError(f"the path ends at {_fmt(path.end)}, not at the input {_fmt(input_point)}")
+    if baseline is not None and any(sp_ne(a, b) for a, b in zip(path.start, baseline)):
+        raise PathError(f"the path starts at {_fmt(path.start)}, not at the baseline "
+                        f"{_fmt(baseline)}")
+    return path
+
+
+def sp_ne(a: object, b: object) -> bool:
+    import sympy as sp
+    return sp.simplify(sp.S(a) - sp.S(b)) != 0
+
+
+def _fmt(point: Sequence[object]) -> str:
+    return "(" + ", ".join(str(c) for c in point) + ")"
+
+
+def _build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="python -m proofs",
+                            description="Exact path-method attributions (Integrated Gradients "
+                                        "and any path) of a function you type.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    sub.required = True
+    a = sub.add_parser("attribute", help="attributions of EXPR along a path",
+                       description="A_i = int_0^1 dF/dx_i(gamma(t)) gamma_i'(t) dt, exactly "
+                                   "(symbolic) or to --dps digits (mpmath).")
+    a.add_argument("expr", metavar="EXPR",
+                   help="the function, e.g. 'x1*x2**2' or 'max(0, x - 1/2)' (with --vars x)")
+    a.add_argument("--vars", help="comma-separated variable names in order (default x1, x2, ...)")
+    a.add_argument("--input", help="the input x, e.g. 1,1/2")
+    a.add_argument("--baseline", help="the baseline x' (default the origin)")
+    a.add_argument("--path", default="straight",
+                   help="straight (default) | polyline:0,0;1,0;1,1 | curve:t,t**2")
+    a.add_argument("--engine", choices=ENGINES, default="symbolic")
+    a.add_argument("--dps", type=int, default=50, help="digits for the mpmath engine (50)")
+    a.add_argument("--json", action="store_true", help="print one JSON object")
+    a.add_argument("--latex", action="store_true", help="also print the values as LaTeX")
+    a.add_argument("--timeout", type=float, default=120.0,
+                   help="give up after this many seconds (120)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    return run(lambda _: _attribute(args), timeout=args.timeout if args.timeout > 0 else None)
+
+
+def _attribute(args: argparse.Namespace) -> int:
+    if not 5 <= args.dps <= MAX_DPS:
+        raise IGVerifyError(f"--dps must be from 5 to {MAX_DPS}, got {args.dps}")
+    variables = None
+    if args.vars is not None:
+        variables = [v.strip() for v in args.vars.split(",")]
+    F = Function(args.expr, variables)
+    x = as_point(parse_point(args.input), F.dimension, "--input") if args.input else None
+    base = (as_point(parse_point(args.baseline), F.dimension, "--baseline")
+            if args.baseline else None)
+    if base is not None and x is None and args.path.strip().lower() == "straight":
+        raise PathError("--baseline needs --input for the straight path")
+    path = parse_path(args.path, x, base, F.dimension)
+    result = attribute(F, path, engine=args.engine, dps=args.dps)
+    if args.json:
+        out = result.to_dict()
+        if args.latex:
+            out["latex"] = result.latex()
+        print(json.dumps(out))
+    else:
+        print(result)
+        if args.latex:
+            print(result.latex())
+    return 0
