@@ -325,6 +325,7 @@ def parse_expression(text: str, variables: Sequence[str | sp.Symbol] | None = No
     (y*Max(0, x - 1), (x, y))
     """
     tree = _parse_tree(text)
+    text = text.strip()
     default = variables is None
     symbols = {} if default else _variable_symbols(variables)
     builder = _Builder(text, symbols, default)
