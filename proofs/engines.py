@@ -117,7 +117,19 @@ class _Engine:
         """Pieces of segment ``k`` on (a, b) where ``expr`` is smooth, with their values."""
         kinks = _innermost_kinks(expr)
         if not kinks:
-            values = self.integrate(expr, seg, a, b)
+            self._check_domain(expr, k, seg, a, b)
+            try:
+                values = self.integrate(expr, seg, a, b)
+            except ZeroDivisionError:
+                raise IntegrationError(
+                    f"{expr} or its gradient is singular on the path for "
+                    f"t in [{self._t(k, a)}, {self._t(k, b)}]") from None
+            except TypeError as exc:
+                if "complex" not in str(exc):
+                    raise
+                raise IntegrationError(
+                    f"{expr} is not real on the path for t in "
+                    f"[{self._t(k, a)}, {self._t(k, b)}]") from None
             return [Piece(k, self.path.global_t(k, a), self.path.global_t(k, b), expr, values)]
         sub = dict(zip(self.F.variables, seg.components))
         along = {kink: [g.xreplace(sub) for g in _branches(kink)] for kink in kinks}
@@ -174,6 +186,57 @@ class _Engine:
             f"branches of {', '.join(map(str, tied))} coincide for {interval}; every choice "
             "gives the same attributions there, so the integral is well defined")
         return results[0]
+
+    def _check_domain(self, expr: sp.Expr, k: int, seg: Segment, a: sp.Expr, b: sp.Expr
+                      ) -> None:
+        """F must be real and finite on the closed piece: no pole, no log or root of a
+        non-positive number (exact for polynomial arguments, by sampling otherwise)."""
+        sub = dict(zip(self.F.variables, seg.components))
+        for node in sp.preorder_traversal(expr):
+            if node.is_Pow and node.exp.is_number and not node.exp.is_Integer:
+                condition, what = node.base, "root of a negative number"
+            elif node.is_Pow and node.exp.is_number and node.exp.is_negative:
+                condition, what = node.base, "division by zero"
+            elif isinstance(node, sp.log):
+                condition, what = node.args[0], "log of a non-positive number"
+            else:
+                continue
+            if not condition.free_symbols:
+                continue
+            g = condition.xreplace(sub)
+            p = as_rational_poly(g, U)
+            bad = None
+            if p is not None:
+                if p.is_zero:
+                    bad = a
+                else:
+                    for r in p.real_roots():
+                        if not (sp.N(r - a, 30) < 0 or sp.N(r - b, 30) > 0):
+                            endpoint_root = what.startswith("root") and (r == a or r == b)
+                            if not endpoint_root:
+                                bad = r
+                                break
+                    if bad is None and what != "division by zero":
+                        mid = _between(a, b, sp.Rational(1, 2), self.dps)
+                        if p.eval(mid) < 0:
+                            bad = mid
+            else:
+                for fraction in (0, sp.Rational(1, 3), sp.Rational(1, 2), sp.Rational(2, 3), 1):
+                    probe = a + (b - a) * fraction if (a.is_Rational and b.is_Rational) else \
+                        _between(a, b, sp.Rational(1, 2), self.dps)
+                    value = sp.N(g.xreplace({U: probe}), 30)
+                    if value.is_real is False or (value <= 0 and what != "division by zero"
+                                                   and not (what.startswith("root")
+                                                            and value == 0)):
+                        bad = probe
+                        break
+                    if what == "division by zero" and value == 0:
+                        bad = probe
+                        break
+            if bad is not None:
+                raise IntegrationError(
+                    f"F is not defined on the whole path: {what} in {node} at t = "
+                    f"{self._t(k, bad)}", "choose a path that stays in F's domain")
 
     def _t(self, k: int, u: sp.Expr) -> str:
         t = self.path.global_t(k, u)
