@@ -59,6 +59,35 @@ def _innermost_kinks(expr: sp.Expr) -> list[sp.Expr]:
     return list(dict.fromkeys(found))
 
 
+def _replace(expr: sp.Expr, mapping: dict[sp.Expr, sp.Expr]) -> sp.Expr:
+    """``expr.xreplace(mapping)``, but max/min nodes are rebuilt without evaluation.
+
+    sympy's Max compares its arguments pairwise when it is built (factor_terms on
+    every difference); on networks that is most of the time spent. The branches
+    are resolved by the engine anyway, so nothing is lost.
+    """
+    cache: dict[sp.Expr, sp.Expr] = {}
+
+    def walk(node: sp.Expr) -> sp.Expr:
+        if node in mapping:
+            return mapping[node]
+        if not node.args:
+            return node
+        if node in cache:
+            return cache[node]
+        args = [walk(a) for a in node.args]
+        if all(a is b for a, b in zip(args, node.args)):
+            result = node
+        elif isinstance(node, (sp.Max, sp.Min)):
+            result = node.func(*args, evaluate=False)
+        else:
+            result = node.func(*args)
+        cache[node] = result
+        return result
+
+    return walk(expr)
+
+
 def _branches(kink: sp.Expr) -> tuple[sp.Expr, ...]:
     if isinstance(kink, sp.Abs):
         return (kink.args[0], -kink.args[0])
@@ -167,7 +196,7 @@ class _Engine:
         results = []
         for combo in combos:
             replacement = {kink: _branches(kink)[i] for kink, i in combo}
-            results.append(self.resolve(expr.xreplace(replacement), k, seg, lo, hi))
+            results.append(self.resolve(_replace(expr, replacement), k, seg, lo, hi))
         if len(results) == 1:
             return results[0]
         totals = [self._sum_pieces(r) for r in results]

@@ -1,0 +1,141 @@
+"""Command line: run the published counterexamples to IG's claims.
+
+    python -m counterexamples                 run all: table, one PNG per picture, exit 1 if any
+                                              row disagrees
+    python -m counterexamples NAME            run one and print its derivation step by step
+    python -m counterexamples --list          the names and what each shows
+    python -m counterexamples --json          one JSON object instead of the table
+    python -m counterexamples --figures DIR   where the figures go (default ./figures when
+                                              running all; NAME writes one only when asked)
+
+Exit status: 0 all agree, 1 some row disagrees (or a figure failed), 2 user error (unknown
+NAME, bad option), with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+import time
+import traceback
+from pathlib import Path
+from typing import NoReturn
+
+from counterexamples import all_counterexamples, get, names
+from counterexamples.base import Counterexample, Result, fmt
+
+DEFAULT_FIGURES = Path("figures")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"counterexamples: {message}; run --help\n")
+        raise SystemExit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m counterexamples",
+                description="Run the published counterexamples to IG's claims, exactly.")
+    p.add_argument("name", nargs="?", help="one counterexample (see --list)")
+    p.add_argument("--list", action="store_true", help="list the counterexamples and exit")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--figures", metavar="DIR", type=Path, default=None,
+                   help="directory for the figures (default ./figures when running all)")
+    p.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    return p
+
+
+def _run(ce: Counterexample) -> Result:
+    """ce.compute(), with an internal error turned into a disagreeing row (and a traceback)."""
+    try:
+        return ce.compute()
+    except Exception as exc:  # an internal bug: show it, keep going, fail the run
+        traceback.print_exc(file=sys.stderr)
+        return Result(None, f"error: {type(exc).__name__}: {exc}", False, ())
+
+
+def _draw(ce: Counterexample, directory: Path | None) -> tuple[str | None, bool]:
+    """The figure's path (or None) and whether drawing succeeded."""
+    if directory is None or ce.draw is None:
+        return None, True
+    try:
+        return str(ce.figure(directory)), True
+    except Exception:
+        traceback.print_exc(file=sys.stderr)
+        return None, False
+
+
+def _row(ce: Counterexample, result: Result, figure: str | None) -> dict:
+    return {"name": ce.name, "claim": ce.claim, "source": ce.source,
+            "published": ce.published_text, "computed": result.computed_text,
+            "agrees": bool(result.agrees), "figure": figure}
+
+
+def _table(rows: list[dict]) -> str:
+    """A text table whose long cells wrap inside their columns."""
+    cols = [("name", 24), ("claim refuted [where]", 44), ("published", 36), ("computed", 36),
+            ("agrees", 6)]
+    def cells(r: dict) -> list[list[str]]:
+        texts = [r["name"], f"{r['claim']} [{r['source']}]", r["published"], r["computed"],
+                 "yes" if r["agrees"] else "NO"]
+        return [textwrap.wrap(t, w) or [""] for t, (_, w) in zip(texts, cols, strict=True)]
+    def line(parts: list[str]) -> str:
+        return "  ".join(p.ljust(w) for p, (_, w) in zip(parts, cols, strict=True)).rstrip()
+    out = [line([h for h, _ in cols]), line(["-" * w for _, w in cols])]
+    for r in rows:
+        wrapped = cells(r)
+        for k in range(max(len(c) for c in wrapped)):
+            out.append(line([c[k] if k < len(c) else "" for c in wrapped]))
+        out.append("")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.list:
+        for ce in all_counterexamples():
+            print(f"{ce.name:24}  {ce.title}")
+        return 0
+    if args.name is not None:
+        try:
+            ce = get(args.name)
+        except KeyError:
+            sys.stderr.write(f"counterexamples: unknown counterexample {args.name!r}; "
+                             f"run --list (one of {', '.join(names())})\n")
+            return 2
+        result = _run(ce)
+        figure, drawn = _draw(ce, None if args.no_figures else args.figures)
+        if args.json:
+            print(json.dumps({"counterexamples": [_row(ce, result, figure)]}, indent=2))
+        else:
+            print(ce.report(result))
+            if figure:
+                print(f"\nFigure:    {figure}")
+        return 0 if result.agrees and drawn else 1
+
+    directory = None if args.no_figures else (args.figures or DEFAULT_FIGURES)
+    start = time.perf_counter()
+    rows, ok = [], True
+    for ce in all_counterexamples():
+        result = _run(ce)
+        figure, drawn = _draw(ce, directory)
+        rows.append(_row(ce, result, figure))
+        ok &= bool(result.agrees) and drawn
+    elapsed = time.perf_counter() - start
+    if args.json:
+        print(json.dumps({"counterexamples": rows}, indent=2))
+    else:
+        print(_table(rows))
+        agree = sum(r["agrees"] for r in rows)
+        figs = sum(1 for r in rows if r["figure"])
+        where = f" in {directory}/" if directory is not None else ""
+        print(f"{agree}/{len(rows)} agree; {figs} figures{where}; {fmt(round(elapsed, 1))} s")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
