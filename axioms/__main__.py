@@ -1,7 +1,9 @@
 """Command line: ``python -m axioms check [EXPR ...] --method NAME`` and ``... matrix``.
 
-User errors (a bad expression, an unknown method or axiom, a method that cannot be loaded)
-exit with status 2 and one line on stderr.
+Exit status: 0 when every checked axiom holds or is undecided, 1 when one is violated
+(so ``check`` can gate a CI job like a failing test), 2 for a user error (a bad
+expression, an unknown method or axiom, a method that cannot be loaded) with one
+line on stderr.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m axioms",
                 description="Check attribution methods against the axioms of paper 000.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    c = sub.add_parser("check", help="check one method against the axioms")
+    c = sub.add_parser("check", help="check one method against the axioms",
+                       description="Exit status 1 when an axiom is violated, 2 on bad input.")
     c.add_argument("functions", nargs="*", metavar="EXPR",
                    help="functions such as 'x1*x2**2' (default: the search draws them)")
     c.add_argument("--method", required=True,
@@ -60,7 +63,7 @@ def _check(args) -> int:
         for r in results:
             print(r.message())
             print()
-    return 0
+    return 1 if any(r.verdict == "violated" for r in results) else 0
 
 
 def _matrix(args) -> int:

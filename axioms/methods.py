@@ -657,8 +657,8 @@ def network_function(layers, variables: Sequence[str | sp.Symbol] | int | None =
 
 _IG_THEOREMS = {
     "sensitivity-a": "IG satisfies sensitivity(a) (completeness + dummy; paper 000 sec. 2.2)",
-    "implementation-invariance": "IG depends on F only through its gradient (paper 000 "
-                                 "sec. 2.2)",
+    "implementation-invariance": "path methods, IG among them, depend on F only through its "
+                                 "gradient (paper 000 sec. 2.2)",
     "completeness": "IG satisfies completeness for Lipschitz F (paper 000 sec. 2.2, Thm 4)",
     "linearity": "path methods are linear in F (paper 000 sec. 2.2)",
     "dummy": "path methods satisfy dummy (paper 000 sec. 2.2)",
@@ -672,8 +672,11 @@ _DIST_THEOREMS = {
     "dist-symmetry": "distributional IG satisfies it (paper 000 App. K)",
     "dist-ndp": "distributional IG satisfies it (paper 000 App. K)",
 }
-_PATH_THEOREMS = {k: _IG_THEOREMS[k] for k in
-                  ("implementation-invariance", "completeness", "linearity", "dummy")}
+_PATH_THEOREMS = {
+    **{k: _IG_THEOREMS[k] for k in ("implementation-invariance", "linearity", "dummy")},
+    "completeness": "every path method is complete for Lipschitz F (gradient theorem; "
+                    "Lerma & Lucas 2021, Prop. 1)",
+}
 
 
 def _build_registry() -> dict[str, Method]:

@@ -109,7 +109,8 @@ def main() -> int:
     print(table)
     if args.write:
         path = os.path.join(os.path.dirname(__file__), "RESULTS.md")
-        machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        machine = (f"{platform.machine()}, {os.cpu_count()} cores, "
+                   f"Python {platform.python_version()}")
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
         block = (f"\n## exact engine (proofs): IG of ReLU networks, rational weights\n\n"
                  f"Machine: {machine}; sympy {sp.__version__}; date {stamp}. "

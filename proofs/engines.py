@@ -59,6 +59,19 @@ def _innermost_kinks(expr: sp.Expr) -> list[sp.Expr]:
     return list(dict.fromkeys(found))
 
 
+def _as_poly(g: sp.Expr) -> sp.Poly | None:
+    """``g`` as a polynomial in ``U`` (coefficients may hold symbols), or None."""
+    p = as_rational_poly(g, U)
+    if p is not None:
+        return p
+    if not g.is_polynomial(U):
+        return None
+    try:
+        return sp.Poly(g, U)
+    except (sp.PolynomialError, sp.GeneratorsNeeded, sp.CoercionFailed):
+        return None
+
+
 def _replace(expr: sp.Expr, mapping: dict[sp.Expr, sp.Expr]) -> sp.Expr:
     """``expr.xreplace(mapping)``, but max/min nodes are rebuilt without evaluation.
 
@@ -339,7 +352,7 @@ class SymbolicEngine(_Engine):
         return tuple(values)
 
     def _definite(self, integrand: sp.Expr, a: sp.Expr, b: sp.Expr) -> sp.Expr:
-        p = as_rational_poly(integrand, U)
+        p = _as_poly(integrand)
         if p is not None:
             antiderivative = p.integrate()
             value = antiderivative.eval(b) - antiderivative.eval(a)
@@ -417,6 +430,26 @@ class MpmathEngine(_Engine):
             return mpmath.fsum(self.errors) if self.errors else mpmath.mpf(0)
 
 
+def _check_symbolic(F: Function, engine: str, symbols: set[sp.Symbol]) -> None:
+    """Symbolic endpoints are for smooth entire F, where no branch or domain is in doubt."""
+    names = ", ".join(sorted(map(str, symbols)))
+    if engine != "symbolic":
+        raise IGVerifyError(f"the {engine} engine needs numeric endpoints, the path has {names}",
+                            "use engine='symbolic'")
+    if F.kinks():
+        raise UnsupportedFunctionError(
+            f"symbolic endpoints ({names}) need a smooth F, and {F} has max/min/abs terms",
+            "substitute numbers for the symbols")
+    for node in sp.preorder_traversal(F.expr):
+        singular = isinstance(node, (sp.log, sp.tan)) or (
+            node.is_Pow and not (node.exp.is_Integer and node.exp >= 0)
+            and node.base.free_symbols)
+        if singular:
+            raise UnsupportedFunctionError(
+                f"symbolic endpoints ({names}) need F without poles, logs or roots ({node})",
+                "substitute numbers for the symbols")
+
+
 def _engine_class(engine: str) -> type[_Engine]:
     if engine == "symbolic":
         return SymbolicEngine
@@ -445,6 +478,9 @@ def attribute(function: Function | str | sp.Expr, path: Path, engine: str = "sym
                              f"{F.dimension} variables ({', '.join(map(str, F.variables))})")
     if not isinstance(dps, int) or isinstance(dps, bool) or not 5 <= dps <= MAX_DPS:
         raise IGVerifyError(f"dps must be an integer from 5 to {MAX_DPS}, got {dps!r}")
+    symbols = set().union(*(c.free_symbols for s in path.segments for c in s.components)) - {U}
+    if symbols:
+        _check_symbolic(F, engine, symbols)
     runner = _engine_class(engine)(F, path, dps)
     return runner.run()
 

@@ -349,11 +349,18 @@ def parse_expression(text: str, variables: Sequence[str | sp.Symbol] | None = No
 def parse_number(text: str | int | float | sp.Expr) -> sp.Expr:
     """Parse an exact real constant: ``"1/2"``, ``"0.1"`` (exactly 1/10), ``"sqrt(2)"``.
 
+    A sympy expression in real symbols is passed through: the symbolic engine
+    accepts symbolic endpoints for smooth entire functions (polynomials, exp,
+    sin, cos, ...), which turns an attribution into an identity in those symbols.
+
     >>> parse_number("-3/4"), parse_number("2.5e-1")
     (-3/4, 1/4)
     """
     if isinstance(text, sp.Expr):
         value = text
+        if value.free_symbols and all(s.is_real for s in value.free_symbols) \
+                and not value.has(sp.zoo, sp.nan, sp.oo):
+            return value  # a symbolic coordinate (real symbols), for exact identities
     elif isinstance(text, bool):
         raise ParseError("expected a number, got a bool")
     elif isinstance(text, int):

@@ -141,7 +141,7 @@ def test_cli_user_method_by_module_function(tmp_path):
     """))
     r = _run(["check", "x1*x2**2", "--method", "mymethods:scaled_ig", "--axiom",
               "completeness", "--axiom", "dummy", "--examples", "10", "--json"], tmp_path)
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 1, r.stderr  # a violation, like a failing test
     out = json.loads(r.stdout)
     verdicts = {x["axiom"]: x["verdict"] for x in out["results"]}
     assert verdicts == {"completeness": "violated", "dummy": "holds"}

@@ -266,3 +266,25 @@ def test_curves_with_analytic_functions(a, b):
         return
     for s, m in zip(S.values, M.values):
         assert close(s, m, 25)
+
+
+# -- symbolic endpoints: an attribution as an identity --------------------------------------
+
+def test_symbolic_endpoints_give_identities():
+    a, b, c, d = sp.symbols("a b c d", real=True)
+    # hand: on the straight path from 0, IG of x1*x2 splits F(x) = ab equally
+    assert integrated_gradients(Function("x1*x2"), [a, b]).values == (a * b / 2, a * b / 2)
+    # completeness for any baseline, as a polynomial identity in a, b, c, d
+    A = integrated_gradients(Function("x1*x2**2 + sin(x1)"), [a, b], [c, d])
+    assert A.completeness_gap == 0
+    assert sp.simplify(A.total - (a * b**2 + sp.sin(a) - c * d**2 - sp.sin(c))) == 0
+
+
+def test_symbolic_endpoints_refuse_kinks_and_mpmath():
+    a = sp.Symbol("a", real=True)
+    with pytest.raises(Exception, match="smooth F"):
+        integrated_gradients(Function("relu(x1)"), [a])
+    with pytest.raises(Exception, match="numeric endpoints"):
+        integrated_gradients(Function("x1**2"), [a], engine="mpmath")
+    with pytest.raises(Exception, match="poles, logs or roots"):
+        integrated_gradients(Function("log(x1 + 2)"), [a])
