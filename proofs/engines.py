@@ -358,7 +358,7 @@ class SymbolicEngine(_Engine):
             value = antiderivative.eval(b) - antiderivative.eval(a)
             return value if value.is_Rational else sp.expand(value)
         try:
-            value = sp.integrate(integrand, (U, a, b))
+            value = sp.integrate(integrand, (U, a, b), conds="none")
         except (NotImplementedError, ValueError, TypeError) as exc:
             raise IntegrationError(f"sympy cannot integrate {integrand}: {exc}",
                                    "use engine='mpmath'") from None
