@@ -72,7 +72,8 @@ def _as_poly(g: sp.Expr) -> sp.Poly | None:
         return None
 
 
-def _replace(expr: sp.Expr, mapping: dict[sp.Expr, sp.Expr]) -> sp.Expr:
+def _replace(expr: sp.Expr, mapping: dict[sp.Expr, sp.Expr],
+             origin: dict[sp.Expr, sp.Expr] | None = None) -> sp.Expr:
     """``expr.xreplace(mapping)``, but max/min nodes are rebuilt without evaluation.
 
     sympy's Max compares its arguments pairwise when it is built (factor_terms on
@@ -95,6 +96,8 @@ def _replace(expr: sp.Expr, mapping: dict[sp.Expr, sp.Expr]) -> sp.Expr:
             result = node.func(*args, evaluate=False)
         else:
             result = node.func(*args)
+        if origin is not None and isinstance(node, (sp.Max, sp.Min, sp.Abs)):
+            origin.setdefault(result, origin.get(node, node))  # the term as the user wrote it
         cache[node] = result
         return result
 
@@ -130,6 +133,12 @@ class _Engine:
         self.dps = dps
         self.breakpoints: list[Breakpoint] = []
         self.notes: list[str] = []
+        self.origin: dict[sp.Expr, sp.Expr] = {}
+
+    def _term(self, kink: sp.Expr) -> str:
+        """A kink as the user wrote it, and as it reads here if branches were resolved."""
+        original = self.origin.get(kink, kink)
+        return str(kink) if original == kink else f"{original} (here {kink})"
 
     # -- splitting ----------------------------------------------------------------
     def _value(self, expr: sp.Expr, u: sp.Expr) -> sp.Expr:
@@ -186,7 +195,7 @@ class _Engine:
                     key = _numeric_key(root.value, self.dps + 10)
                     if not any(abs(key - other) < sp.Float(10) ** (-self.dps - 3)
                                for other in cuts):
-                        cuts[key] = (root.value, str(kink), root.exact, root.how)
+                        cuts[key] = (root.value, self._term(kink), root.exact, root.how)
         ordered = sorted(cuts.items(), key=lambda item: item[0])
         for _, (value, term, exact, how) in ordered:
             self.breakpoints.append(Breakpoint(self.path.global_t(k, value), k, term, exact, how))
@@ -209,7 +218,7 @@ class _Engine:
         results = []
         for combo in combos:
             replacement = {kink: _branches(kink)[i] for kink, i in combo}
-            results.append(self.resolve(_replace(expr, replacement), k, seg, lo, hi))
+            results.append(self.resolve(_replace(expr, replacement, self.origin), k, seg, lo, hi))
         if len(results) == 1:
             return results[0]
         totals = [self._sum_pieces(r) for r in results]
@@ -221,11 +230,12 @@ class _Engine:
                     term = tied[0]
                     raise NotDifferentiableError(
                         f"F is not differentiable along the path: the branches "
-                        f"{', '.join(map(str, _branches(term)))} of {term} coincide for {interval} "
+                        f"{', '.join(map(str, _branches(term)))} of {self._term(term)} coincide "
+                        f"for {interval} "
                         f"and give different dF/d{self.F.variables[m]} there",
                         "move the path off the kink or use another path")
         self.notes.append(
-            f"branches of {', '.join(map(str, tied))} coincide for {interval}; every choice "
+            f"branches of {', '.join(map(self._term, tied))} coincide for {interval}; every choice "
             "gives the same attributions there, so the integral is well defined")
         return results[0]
 
