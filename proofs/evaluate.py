@@ -70,6 +70,16 @@ def _power(base: Closure, exponent: sp.Expr, ctx: Any) -> Closure:
     return lambda v: ctx.exp(e * ctx.log(base(v)))
 
 
+def _interval_extreme(parts: list[Closure], upper: bool) -> Closure:
+    """max/min of intervals: the max of the lower ends and the max of the upper ends."""
+    pick = max if upper else min
+
+    def extreme(v):
+        values = [p(v) for p in parts]
+        return mpmath.iv.mpf([pick(x.a for x in values), pick(x.b for x in values)])
+    return extreme
+
+
 def compile_expression(expr: sp.Expr, symbols: Sequence[sp.Symbol], ctx: Any = mpmath.mp
                        ) -> Closure:
     """Compile ``expr`` over ``symbols`` to a closure ``f(values)`` in ``ctx``.
@@ -132,8 +142,10 @@ def compile_expression(expr: sp.Expr, symbols: Sequence[sp.Symbol], ctx: Any = m
         if isinstance(node, sp.Abs):
             a = build(node.args[0])
             return lambda v: abs(a(v))
-        if isinstance(node, (sp.Max, sp.Min)) and ctx is not mpmath.iv:
+        if isinstance(node, (sp.Max, sp.Min)):
             parts = [build(a) for a in node.args]
+            if ctx is mpmath.iv:
+                return _interval_extreme(parts, isinstance(node, sp.Max))
             pick = max if isinstance(node, sp.Max) else min
             return lambda v: pick(p(v) for p in parts)
         if node.is_number:

@@ -157,6 +157,58 @@ class Function:
     def is_smooth(self) -> bool:
         return not self.kinks()
 
+    def is_lipschitz_on(self, a: Sequence[object], b: Sequence[object]) -> bool | None:
+        """Whether F is Lipschitz on the box with opposite vertices ``a`` and ``b``.
+
+        True when F is built from locally Lipschitz pieces (polynomials, exp, sin,
+        cos, tanh, max, min, abs) and every pole, log or root argument is bounded
+        away from its singular value on the box (certified by interval
+        arithmetic); False when such an argument is singular everywhere on the box;
+        None when this cannot be decided. Completeness holds for Lipschitz F.
+
+        >>> Function("max(x1, x2) * exp(x1)").is_lipschitz_on((0, 0), (1, 1))
+        True
+        >>> root = Function("sqrt(x1)")
+        >>> root.is_lipschitz_on((0,), (1,)), root.is_lipschitz_on((1,), (2,))
+        (None, True)
+        """
+        import mpmath
+
+        from .evaluate import compile_expression
+        from .roots import _precision
+
+        lo = as_point(a, self.dimension, "box corner")
+        hi = as_point(b, self.dimension, "box corner")
+        with _precision(30):
+            box = [mpmath.iv.mpf(sorted([sp.Float(p, 40), sp.Float(q, 40)]))
+                   for p, q in zip(lo, hi)]
+            verdict: bool | None = True
+            for node in sp.preorder_traversal(self.expr):
+                if node.is_Pow and node.exp.is_number and not (node.exp.is_Integer
+                                                               and node.exp >= 0):
+                    arg, kind = node.base, ("pole" if node.exp.is_Integer else "root")
+                elif isinstance(node, sp.log):
+                    arg, kind = node.args[0], "log"
+                elif isinstance(node, sp.tan):
+                    return None
+                else:
+                    continue
+                if not arg.free_symbols:
+                    continue
+                try:
+                    r = compile_expression(arg, self.variables, mpmath.iv)(box)
+                except (ZeroDivisionError, ValueError, UnsupportedFunctionError):
+                    return None
+                if kind == "pole":
+                    if r.a > 0 or r.b < 0:
+                        continue
+                elif r.a > 0:
+                    continue
+                if kind != "pole" and r.b < 0:
+                    return False  # log or root of a negative number on the whole box
+                verdict = None
+            return verdict
+
     def latex(self) -> str:
         return sp.latex(self.expr)
 

@@ -288,3 +288,10 @@ def test_symbolic_endpoints_refuse_kinks_and_mpmath():
         integrated_gradients(Function("x1**2"), [a], engine="mpmath")
     with pytest.raises(Exception, match="poles, logs or roots"):
         integrated_gradients(Function("log(x1 + 2)"), [a])
+
+
+def test_lipschitz_on_a_box():
+    assert Function("max(x1, x2)*tanh(x1) + abs(x2)").is_lipschitz_on((-1, -1), (1, 1)) is True
+    assert Function("1/(x1 - 2)").is_lipschitz_on((0,), (1,)) is True
+    assert Function("1/(x1 - 1/2)").is_lipschitz_on((0,), (1,)) is None
+    assert Function("log(x1 - 3)").is_lipschitz_on((0,), (1,)) is False
