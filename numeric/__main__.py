@@ -1,0 +1,7 @@
+"""``python -m numeric``: see numeric/cli.py."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
