@@ -41,9 +41,9 @@ def symbols(n: int) -> tuple[sp.Symbol, ...]:
 
 
 def _function(expr: sp.Expr, n: int):
-    from proofs import Function
+    from proofs import Function, as_expression
 
-    return Function(sp.S(expr), variables=symbols(n))
+    return Function(as_expression(expr), variables=symbols(n))
 
 
 def rationals(bound: int = 3, denominators: tuple[int, ...] = (1, 2, 3), nonzero: bool = False

@@ -28,7 +28,7 @@ from pathlib import Path
 import sympy as sp
 
 from counterexamples.base import Counterexample, Result, describe_attribution, exact_equal, fmt
-from proofs import Function, attribute, curve, straight
+from proofs import Function, as_expression, attribute, curve, straight
 
 NAME = "lerma-symmetric-path"
 
@@ -42,14 +42,14 @@ def family(p, q) -> tuple[sp.Expr, sp.Expr]:
     D = (p[0] - p[1]) ** 2 + (q[0] - q[1]) ** 2
     comps = tuple(p[k] + T * (q[k] - p[k]) + T * (T - 1) * D * sp.sign(q[k] - p[k])
                   for k in range(2))
-    if all(sp.S(v).is_number for v in (*p, *q)):
+    if all(as_expression(v).is_number for v in (*p, *q)):
         return tuple(sp.expand(c) for c in comps)
     return comps
 
 
 def family_path(p, q):
     """The path as a proofs.Path (a single smooth curve)."""
-    return curve(list(family([sp.S(v) for v in p], [sp.S(v) for v in q])))
+    return curve(list(family([as_expression(v) for v in p], [as_expression(v) for v in q])))
 
 
 def compute() -> Result:
@@ -108,7 +108,7 @@ def draw(path: Path) -> Path:
              ((0, sp.Rational(1, 2)), (2, sp.Rational(3, 2)), "C1"), ((0, 0), (1, 3), "C3")]
     for p, q, color in cases:
         member = family_path(p, q)
-        D = (sp.S(p[0]) - p[1]) ** 2 + (sp.S(q[0]) - q[1]) ** 2
+        D = (as_expression(p[0]) - p[1]) ** 2 + (as_expression(q[0]) - q[1]) ** 2
         shape = "straight" if D == 0 else "bent"
         mono = member.is_monotone()
         label = (f"{fmt(p)} -> {fmt(q)}: D = {fmt(D)}, {shape}, "

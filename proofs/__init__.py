@@ -23,13 +23,22 @@ from .errors import (
     UnsupportedFunctionError,
 )
 from .function import Function, as_point
-from .parse import leaky_relu, parse_expression, parse_number, parse_point, relu, sigmoid, softplus
+from .parse import (
+    as_expression,
+    leaky_relu,
+    parse_expression,
+    parse_number,
+    parse_point,
+    relu,
+    sigmoid,
+    softplus,
+)
 from .paths import Path, Segment, affine_image, closed_loop, concatenate, curve, polyline, straight
 
 __all__ = [
     "ENGINES", "Attribution", "Breakpoint", "DimensionError", "Function", "IGVerifyError",
     "IntegrationError", "NotDifferentiableError", "ParseError", "Path", "PathError", "Piece",
-    "Segment", "UnsupportedFunctionError", "affine_image", "as_point", "attribute",
+    "Segment", "UnsupportedFunctionError", "affine_image", "as_expression", "as_point", "attribute",
     "closed_loop", "concatenate", "curve", "integrated_gradients", "leaky_relu",
     "parse_expression", "parse_number", "parse_point", "polyline", "relu", "sigmoid",
     "softplus", "straight",

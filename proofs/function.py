@@ -19,7 +19,7 @@ from fractions import Fraction
 import sympy as sp
 
 from .errors import DimensionError, ParseError, UnsupportedFunctionError
-from .parse import _DEFAULT_VARIABLE, parse_expression, parse_number
+from .parse import _DEFAULT_VARIABLE, as_expression, parse_expression, parse_number
 
 _ANALYTIC = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh)
 _KINKS = (sp.Max, sp.Min, sp.Abs)
@@ -92,7 +92,7 @@ class Function:
         if isinstance(source, str):
             expr, symbols = parse_expression(source, variables)
         elif isinstance(source, (sp.Expr, int, Fraction)) and not isinstance(source, bool):
-            expr = sp.S(source) if not isinstance(source, Fraction) else _as_number(source)
+            expr = as_expression(source)
             symbols = self._symbols_for(expr, variables)
         else:
             raise UnsupportedFunctionError(

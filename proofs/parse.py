@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 
 import sympy as sp
 
@@ -46,7 +47,7 @@ def relu(z: sp.Expr) -> sp.Expr:
 def _kink(kind: type, *args: sp.Expr) -> sp.Expr:
     """Max or Min of ``args``; symbolic ones are built without sympy's pairwise ordering
     of the arguments, which takes seconds on a 64-input pre-activation and gains nothing."""
-    args = tuple(sp.S(a) for a in args)
+    args = tuple(as_expression(a) for a in args)
     if any(a.free_symbols for a in args) and len(args) > 1:
         return kind(*args, evaluate=False)
     return kind(*args)
@@ -61,7 +62,7 @@ def leaky_relu(z: sp.Expr, slope: sp.Expr | float = _DEFAULT_SLOPE) -> sp.Expr:
     >>> leaky_relu(sp.Symbol("x"), sp.Rational(1, 10))
     Max(x/10, x)
     """
-    slope = sp.nsimplify(slope) if isinstance(slope, float) else sp.S(slope)
+    slope = parse_number(slope)
     if not slope.is_number or not slope.is_real:
         raise ParseError("leaky_relu: the slope must be a real number")
     if slope == 1:
@@ -90,6 +91,26 @@ def softplus(z: sp.Expr) -> sp.Expr:
     log(exp(x) + 1)
     """
     return sp.log(1 + sp.exp(z))
+
+
+def as_expression(value: object) -> sp.Expr:
+    """A sympy object from a sympy expression, a number, or a string parsed safely.
+
+    Never ``sympify``: it falls back to evaluating the text of unknown objects.
+
+    >>> as_expression(3), as_expression("x1 + 1/2")
+    (3, x1 + 1/2)
+    """
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, str):
+        return parse_expression(value)[0]
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return parse_number(value)
+    raise ParseError(f"expected a sympy expression, a number or a string, got "
+                     f"{type(value).__name__}")
 
 
 def _max(*args: sp.Expr) -> sp.Expr:

@@ -23,7 +23,7 @@ import sympy as sp
 
 from .errors import DimensionError, PathError
 from .function import as_point, check_supported, kinks_of
-from .parse import parse_expression
+from .parse import as_expression, parse_expression, parse_number
 from .roots import identically_zero, sign_changes
 
 U = sp.Symbol("u", real=True)
@@ -130,7 +130,7 @@ class Path:
         return (segment + sp.S(u)) / len(self.segments)
 
     def point(self, t: sp.Expr | int | float) -> tuple[sp.Expr, ...]:
-        t = sp.S(t) if not isinstance(t, float) else sp.Rational(t)
+        t = parse_number(t)
         if not 0 <= t <= 1:
             raise PathError(f"t = {t} is outside [0, 1]")
         K = len(self.segments)
@@ -268,7 +268,7 @@ def curve(components: Sequence[str | sp.Expr], parameter: sp.Symbol | str = "t")
             expr, _ = parse_expression(c, variables=[name])
             expr = expr.xreplace({sp.Symbol(name, real=True): U})
         else:
-            expr = sp.S(c)
+            expr = as_expression(c)
             extra = {s for s in expr.free_symbols if s.name != name}
             if extra:
                 raise PathError(f"curve component {expr} has symbols other than {name}: "

@@ -111,3 +111,27 @@ def test_random_text_parses_or_raises_parse_error(text):
         parse_expression(text)
     except ParseError as exc:
         assert "\n" not in str(exc)
+
+
+def test_python_api_never_sympifies_strings(tmp_path, monkeypatch):
+    from proofs import curve, relu, straight
+
+    monkeypatch.chdir(tmp_path)
+    attack = "__import__('os').system('touch pwned')"
+    with pytest.raises(ParseError):
+        straight((0,), (1,)).point(attack)
+    with pytest.raises(ParseError):
+        relu(attack)
+    with pytest.raises(ParseError):
+        curve([attack])
+
+    class Sneaky:
+        def __str__(self):
+            return attack
+
+    with pytest.raises(ParseError):
+        curve([Sneaky()])
+    with pytest.raises(ParseError):
+        relu(Sneaky())
+    assert not (tmp_path / "pwned").exists()
+    assert relu("x1 - 1") == sp.Max(0, x1 - 1)
