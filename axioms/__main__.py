@@ -16,13 +16,8 @@ import time
 from axioms.checks import AXIOMS, check
 from axioms.matrix import MATRIX_EXAMPLES, compute_matrix, format_matrix
 from axioms.methods import METHODS, get_method
+from proofs.cli import ArgumentParser as _Parser  # one-line usage errors, exit 2
 from proofs.errors import IGVerifyError
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
-        sys.stderr.write(f"error: {message}\n")
-        raise SystemExit(2)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -21,20 +21,14 @@ import textwrap
 import time
 import traceback
 from pathlib import Path
-from typing import NoReturn
 
 from counterexamples import all_counterexamples, get, names
 from counterexamples.base import Counterexample, Result, fmt
+from proofs.cli import ArgumentParser as _Parser  # one-line usage errors, exit 2
 
 DEFAULT_FIGURES = Path("figures")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"counterexamples: {message}; run --help\n")
-        raise SystemExit(2)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -14,15 +14,12 @@ import json
 import math
 import sys
 
+from proofs.cli import ArgumentParser as _Parser  # one-line usage errors, exit 2
 from proofs.errors import IGVerifyError
 
 __all__ = ["build_parser", "main"]
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
-        print(f"error: {message}", file=sys.stderr)
-        raise SystemExit(2)
 
 
 def build_parser() -> argparse.ArgumentParser:
