@@ -364,8 +364,10 @@ class SymbolicEngine(_Engine):
     def _definite(self, integrand: sp.Expr, a: sp.Expr, b: sp.Expr) -> sp.Expr:
         p = _as_poly(integrand)
         if p is not None:
-            antiderivative = p.integrate()
-            value = antiderivative.eval(b) - antiderivative.eval(a)
+            # substitute into the expression: Poly.eval would round a Float limit (a
+            # certified numeric breakpoint) to a 15-digit rational of the coefficient domain
+            antiderivative = p.integrate().as_expr()
+            value = antiderivative.xreplace({U: b}) - antiderivative.xreplace({U: a})
             return value if value.is_Rational else sp.expand(value)
         terms = sp.Add.make_args(integrand)
         if len(terms) > 1:

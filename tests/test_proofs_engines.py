@@ -98,13 +98,23 @@ def test_algebraic_breakpoint_of_a_cubic():
     assert b.exact and abs(sp.N(b.t - sp.Rational(1, 3) ** R(1, 3), 50)) < 1e-45
 
 
-def test_transcendental_breakpoint_is_certified_numerically():
-    # max(exp(x1) - 2, 0) on 0 -> 1: the kink is at t = log 2; IG = e - 2 (1-D completeness)
+def test_transcendental_breakpoint_exact_when_sympy_names_it():
+    # max(exp(x1) - 2, 0) on 0 -> 1: the kink is at t = log 2 exactly; IG = e - 2
     A = integrated_gradients(Function("max(exp(x1) - 2, 0)"), [1], dps=40)
     (b,) = A.breakpoints
+    assert b.exact and b.t == sp.log(2)
+    assert sp.simplify(A.values[0] - (sp.E - 2)) == 0
+    B = integrated_gradients(Function("relu(sin(10*x1))*x2"), [1, 1])
+    assert [b.t for b in B.breakpoints] == [sp.pi / 10, sp.pi / 5, 3 * sp.pi / 10]
+
+
+def test_transcendental_breakpoint_is_certified_numerically():
+    # max(cos(3 x1) - x1, 0) on 0 -> 1: kink where cos(3t) = t (no closed form); 1-D IG = F(1) - F(0)
+    A = integrated_gradients(Function("max(cos(3*x1) - x1, 0)"), [1], dps=40)
+    (b,) = A.breakpoints
     assert not b.exact and "certified" in b.how
-    assert abs(sp.N(b.t - sp.log(2), 60)) < sp.Float(10) ** -40
-    assert abs(sp.N(A.values[0] - (sp.E - 2), 60)) < sp.Float(10) ** -40
+    assert abs(sp.N(sp.cos(3 * b.t) - b.t, 60)) < sp.Float(10) ** -40
+    assert abs(sp.N(A.values[0] + 1, 60)) < sp.Float(10) ** -40
 
 
 def test_nested_max_min_two_breakpoints():
