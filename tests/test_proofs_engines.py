@@ -109,7 +109,8 @@ def test_transcendental_breakpoint_exact_when_sympy_names_it():
 
 
 def test_transcendental_breakpoint_is_certified_numerically():
-    # max(cos(3 x1) - x1, 0) on 0 -> 1: kink where cos(3t) = t (no closed form); 1-D IG = F(1) - F(0)
+    # max(cos(3 x1) - x1, 0) on 0 -> 1: kink where cos(3t) = t (no closed form);
+    # in one dimension IG = F(1) - F(0) = -1
     A = integrated_gradients(Function("max(cos(3*x1) - x1, 0)"), [1], dps=40)
     (b,) = A.breakpoints
     assert not b.exact and "certified" in b.how
