@@ -25,6 +25,9 @@ the t-interval.
 from __future__ import annotations
 
 import itertools
+import signal
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -479,12 +482,45 @@ def _engine_class(engine: str) -> type[_Engine]:
     raise IGVerifyError(f"unknown engine '{engine}'", "choose 'symbolic' or 'mpmath'")
 
 
+class _time_limit:
+    """Raise IntegrationError after ``seconds`` (main thread, Unix); restores any outer timer."""
+
+    def __init__(self, seconds: float | None, engine: str) -> None:
+        usable = (seconds is not None and hasattr(signal, "SIGALRM")
+                  and threading.current_thread() is threading.main_thread())
+        self.seconds = seconds if usable else None
+        self.engine = engine
+
+    def _expire(self, signum: int, frame: object) -> None:
+        hint = "use engine='mpmath'" if self.engine == "symbolic" else "lower dps"
+        raise IntegrationError(f"the {self.engine} engine gave up after {self.seconds:g} s", hint)
+
+    def __enter__(self) -> None:
+        if self.seconds is None:
+            return
+        self.outer = signal.getitimer(signal.ITIMER_REAL)
+        self.started = time.monotonic()
+        self.handler = signal.signal(signal.SIGALRM, self._expire)
+        limit = self.seconds if not self.outer[0] else min(self.seconds, self.outer[0])
+        signal.setitimer(signal.ITIMER_REAL, limit)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.seconds is None:
+            return
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, self.handler)
+        if self.outer[0]:  # give the outer timer what is left of it
+            left = self.outer[0] - (time.monotonic() - self.started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
+
+
 def attribute(function: Function | str | sp.Expr, path: Path, engine: str = "symbolic",
-              dps: int = 50) -> Attribution:
+              dps: int = 50, timeout: float | None = None) -> Attribution:
     """The path-method attribution of ``function`` along ``path``.
 
     ``engine="symbolic"`` gives exact values; ``engine="mpmath"`` gives ``dps``
-    significant digits with an error estimate.
+    significant digits with an error estimate. ``timeout`` (seconds, main thread
+    only) turns a closed form sympy cannot find quickly into an IntegrationError.
 
     >>> from proofs import Function, curve
     >>> attribute(Function("x1*x2"), curve(["t", "t**2"])).values
@@ -503,12 +539,13 @@ def attribute(function: Function | str | sp.Expr, path: Path, engine: str = "sym
     if symbols:
         _check_symbolic(F, engine, symbols)
     runner = _engine_class(engine)(F, path, dps)
-    return runner.run()
+    with _time_limit(timeout, engine):
+        return runner.run()
 
 
 def integrated_gradients(function: Function | str | sp.Expr, input: Sequence[object],
                          baseline: Sequence[object] | None = None, engine: str = "symbolic",
-                         dps: int = 50) -> Attribution:
+                         dps: int = 50, timeout: float | None = None) -> Attribution:
     """Integrated Gradients: the path method of the straight path from baseline to input.
 
     The baseline defaults to the origin.
@@ -520,4 +557,4 @@ def integrated_gradients(function: Function | str | sp.Expr, input: Sequence[obj
     F = function if isinstance(function, Function) else Function(function)
     x = as_point(input, F.dimension, "input")
     base = (0,) * F.dimension if baseline is None else as_point(baseline, F.dimension, "baseline")
-    return attribute(F, straight(base, x), engine=engine, dps=dps)
+    return attribute(F, straight(base, x), engine=engine, dps=dps, timeout=timeout)

@@ -306,3 +306,17 @@ def test_lipschitz_on_a_box():
     assert Function("1/(x1 - 2)").is_lipschitz_on((0,), (1,)) is True
     assert Function("1/(x1 - 1/2)").is_lipschitz_on((0,), (1,)) is None
     assert Function("log(x1 - 3)").is_lipschitz_on((0,), (1,)) is False
+
+
+def test_timeout_turns_a_stalled_closed_form_into_an_error():
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(IntegrationError, match="gave up after 1 s"):
+        integrated_gradients(Function("tanh(sigmoid(softplus(x1)))*x2"), [1, 1], timeout=1)
+    assert time.monotonic() - start < 10
+    # the same function to 30 digits with mpmath (completeness: F(1, 1) - F(0, 0))
+    M = integrated_gradients(Function("tanh(sigmoid(softplus(x1)))*x2"), [1, 1],
+                             engine="mpmath", dps=30)
+    exact = sp.tanh(1 / (1 + sp.exp(-sp.log(1 + sp.E))))
+    assert close(M.total, exact, 28)
