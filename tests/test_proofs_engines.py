@@ -320,3 +320,16 @@ def test_timeout_turns_a_stalled_closed_form_into_an_error():
                              engine="mpmath", dps=30)
     exact = sp.tanh(1 / (1 + sp.exp(-sp.log(1 + sp.E))))
     assert close(M.total, exact, 28)
+
+
+@pytest.mark.parametrize("dps", [20, 50])
+def test_mpmath_keeps_its_digits_at_an_integrable_endpoint_singularity(dps):
+    # d/dx sqrt(x) = 1/(2 sqrt(x)) is singular at the baseline 0; IG = sqrt(1) - sqrt(0) = 1 and,
+    # by hand, sqrt(x1 + x2**2) on the diagonal gives A2 = int_0^1 t/sqrt(t + t^2) dt
+    A = integrated_gradients(Function("sqrt(x1)"), [1], engine="mpmath", dps=dps)
+    assert close(A.values[0], 1, dps - 5)
+    B = integrated_gradients(Function("sqrt(x1 + x2**2)"), [1, 1], engine="mpmath", dps=dps)
+    a2 = sp.integrate(sp.Symbol("t") / sp.sqrt(sp.Symbol("t") + sp.Symbol("t") ** 2),
+                      (sp.Symbol("t"), 0, 1))
+    assert close(B.values[1], a2, dps - 5)
+    assert close(B.total, sp.sqrt(2), dps - 5)
