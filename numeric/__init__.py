@@ -15,7 +15,15 @@ Needs PyTorch (``pip install torch==2.13.0``).
 
 from __future__ import annotations
 
-from ._torch import torch  # noqa: F401  (fails with the install line when torch is missing)
+import sys
+
+try:
+    from ._torch import torch  # noqa: F401  (fails with the install line when torch is missing)
+except ImportError as _missing:
+    if sys.argv[:1] == ["-m"]:  # `python -m numeric ...`: a user error, one line, exit 2
+        sys.stderr.write(f"error: {_missing}\n")
+        raise SystemExit(2) from None
+    raise
 from .bridge import to_function
 from .exact import ExactResult, check_piecewise_linear, exact_path_attribution
 from .integrated import (

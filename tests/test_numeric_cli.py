@@ -95,3 +95,14 @@ def test_gpu_bench_quick_runs():
     for row in report["rows"]:
         if row["config"]["device"] == "cuda":
             assert row["fraction_of_peak"]["ours"] > 0
+
+
+def test_cli_without_torch_is_one_line_exit_2():
+    # torch hidden (sys.modules['torch'] = None makes its import fail), then `python -m numeric`
+    code = ("import runpy, sys; sys.modules['torch'] = None; sys.argv = ['-m']; "
+            "runpy.run_module('numeric', run_name='__main__', alter_sys=True)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "error: numeric/ needs PyTorch: pip install torch==2.13.0 (CPU build; see pyproject.toml)"]
