@@ -88,8 +88,30 @@ def _table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def _figures_directory(directory: Path | None) -> None:
+    """Create the figures directory up front: a bad one is a user error (one line, exit 2)."""
+    if directory is None:
+        return
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / ".write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise SystemExit(_user_error(f"cannot write figures to {directory}/: "
+                                     f"{exc.strerror or exc}")) from None
+
+
+def _user_error(message: str) -> int:
+    sys.stderr.write(f"counterexamples: {message}\n")
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if not args.no_figures:
+        _figures_directory(args.figures if args.name is not None or args.list
+                           else (args.figures or DEFAULT_FIGURES))
     if args.list:
         for ce in all_counterexamples():
             print(f"{ce.name:24}  {ce.title}")

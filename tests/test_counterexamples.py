@@ -249,3 +249,12 @@ def test_cli_bad_name_and_option_exit_2_one_line():
         assert proc.stdout == ""
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "unknown counterexample 'foo'" in _cli("foo").stderr
+
+
+def test_cli_unwritable_figures_directory_exit_2_one_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    proc = subprocess.run([sys.executable, "-m", "counterexamples", "--figures",
+                           str(blocker / "figs")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "cannot write figures" in proc.stderr
