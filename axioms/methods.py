@@ -252,32 +252,11 @@ def _dedupe(points: Sequence[Sequence[sp.Expr]]) -> list[tuple]:
     return out
 
 
-def _polynomial_polyline(F, waypoints: Sequence[tuple]) -> tuple[sp.Expr, ...]:
-    """Path integral of a polynomial along a polyline, with sympy (works for symbolic points)."""
-    u = sp.Dummy("u")
-    grads = [sp.diff(F.expr, v) for v in F.variables]
-    total = [sp.Integer(0)] * F.dimension
-    for a, b in itertools.pairwise(waypoints):
-        env = {v: ai + u * (bi - ai) for v, ai, bi in zip(F.variables, a, b, strict=True)}
-        for i, g in enumerate(grads):
-            step = b[i] - a[i]
-            if step == 0:
-                continue
-            poly = sp.Poly(g.xreplace(env), u)
-            anti = poly.integrate()
-            total[i] += step * (anti.eval(1) - anti.eval(0))
-    return tuple(sp.expand(t) for t in total)
-
-
 def _polyline_attribution(F, waypoints: Sequence[Sequence]) -> tuple[sp.Expr, ...]:
     pts = _dedupe(waypoints)
     if len(pts) == 1:
         return tuple(sp.Integer(0) for _ in F.variables)
-    if _has_symbols(*pts):
-        if F.expr.is_polynomial(*F.variables):
-            return _polynomial_polyline(F, pts)
-        raise UnsupportedFunctionError(
-            "symbolic inputs need a polynomial F", "use numeric inputs for this function")
+    # symbolic waypoints too: the engine takes them for smooth entire F (and says when not)
     proofs = _engine()
     path = proofs.straight(pts[0], pts[1]) if len(pts) == 2 else proofs.polyline(pts)
     return tuple(proofs.attribute(F, path, engine="symbolic").values)
