@@ -195,42 +195,9 @@ def evaluate(method: Method | Callable, F, x, baseline) -> tuple[sp.Expr, ...]:
 # Gradients at a point, for functions with max/min/abs (the active branch).
 
 
-def _active(expr: sp.Expr, env: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
-    """An expression without max/min/abs equal to ``expr`` near the point ``env``."""
-    if not expr.has(sp.Max, sp.Min, sp.Abs):
-        return expr
-    if isinstance(expr, (sp.Max, sp.Min, sp.Abs)):
-        if isinstance(expr, sp.Abs):
-            inner = _active(expr.args[0], env)
-            branches = [inner, -inner]
-            pick = max
-        else:
-            branches = [_active(a, env) for a in expr.args]
-            pick = max if isinstance(expr, sp.Max) else min
-        values = [b.xreplace(env) for b in branches]
-        if any(v.free_symbols or not v.is_real for v in values):
-            raise UnsupportedFunctionError(
-                f"cannot decide the branch of {_short(expr, 50)} at a symbolic point",
-                "use numeric inputs for functions with max/min/abs")
-        best = pick(values)
-        tied = [b for b, v in zip(branches, values, strict=True) if v == best]
-        if len(tied) > 1:
-            grads = {tuple(sp.simplify(sp.diff(b, s).xreplace(env)) for s in env) for b in tied}
-            if len(grads) > 1:
-                from proofs.errors import NotDifferentiableError
-                point = ", ".join(str(v) for v in env.values())
-                raise NotDifferentiableError(
-                    f"F is not differentiable at ({point}): the branches of "
-                    f"{_short(expr, 50)} tie there")
-        return tied[0]
-    return expr.func(*[_active(a, env) for a in expr.args])
-
-
 def gradient_at(F, point) -> tuple[sp.Expr, ...]:
     """The gradient of ``F`` at ``point``, exactly (active branch of each max/min/abs)."""
-    env = dict(zip(F.variables, point, strict=True))
-    smooth = _active(F.expr, env)
-    return tuple(sp.simplify(sp.diff(smooth, v).xreplace(env)) for v in F.variables)
+    return F.gradient_at(point)
 
 
 # ---------------------------------------------------------------------------------------------

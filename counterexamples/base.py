@@ -16,6 +16,8 @@ from typing import Any
 
 import sympy as sp
 
+from proofs import NotDifferentiableError, active_branch
+
 __all__ = [
     "Counterexample",
     "Result",
@@ -181,29 +183,13 @@ def describe_attribution(attribution: Any, path: Any, label: str = "path") -> li
 def local_branch(expr: sp.Expr, point: dict) -> sp.Expr:
     """The smooth expression that equals ``expr`` near ``point`` (a dict symbol -> number).
 
-    Each max/min/abs is replaced by its argument that is strictly largest (smallest) at the
-    point; a tie means the point is on a kink, and raises ValueError: there is no gradient.
+    Each max/min/abs is replaced by its branch active at the point (proofs.active_branch);
+    a point on a kink raises ValueError: there is no gradient.
     """
-    def visit(node: sp.Expr) -> sp.Expr:
-        if isinstance(node, (sp.Max, sp.Min)):
-            args = [visit(a) for a in node.args]
-            vals = [a.subs(point) for a in args]
-            best = max(vals) if isinstance(node, sp.Max) else min(vals)
-            winners = [a for a, v in zip(args, vals, strict=True) if v == best]
-            if len(winners) > 1 and len({sp.expand(w) for w in winners}) > 1:
-                raise ValueError(f"{node} is at a kink at {point}: no gradient there")
-            return winners[0]
-        if isinstance(node, sp.Abs):
-            inner = visit(node.args[0])
-            v = inner.subs(point)
-            if v == 0:
-                raise ValueError(f"{node} is at a kink at {point}: no gradient there")
-            return inner if v > 0 else -inner
-        if not node.args:
-            return node
-        return node.func(*[visit(a) for a in node.args])
-
-    return visit(expr)
+    try:
+        return active_branch(expr, point)
+    except NotDifferentiableError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _segment_text(segment: Any) -> str:

@@ -22,7 +22,7 @@ from .errors import (
     PathError,
     UnsupportedFunctionError,
 )
-from .function import Function, as_point
+from .function import Function, active_branch, as_point
 from .parse import (
     as_expression,
     leaky_relu,
@@ -38,7 +38,8 @@ from .paths import Path, Segment, affine_image, closed_loop, concatenate, curve,
 __all__ = [
     "ENGINES", "Attribution", "Breakpoint", "DimensionError", "Function", "IGVerifyError",
     "IntegrationError", "NotDifferentiableError", "ParseError", "Path", "PathError", "Piece",
-    "Segment", "UnsupportedFunctionError", "affine_image", "as_expression", "as_point", "attribute",
+    "Segment", "UnsupportedFunctionError", "active_branch", "affine_image", "as_expression",
+    "as_point", "attribute",
     "closed_loop", "concatenate", "curve", "integrated_gradients", "leaky_relu",
     "parse_expression", "parse_number", "parse_point", "polyline", "relu", "sigmoid",
     "softplus", "straight",

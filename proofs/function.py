@@ -13,12 +13,17 @@ a sympy expression.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 import sympy as sp
 
-from .errors import DimensionError, ParseError, UnsupportedFunctionError
+from .errors import (
+    DimensionError,
+    NotDifferentiableError,
+    ParseError,
+    UnsupportedFunctionError,
+)
 from .parse import _DEFAULT_VARIABLE, as_expression, parse_expression, parse_number
 
 _ANALYTIC = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh)
@@ -30,6 +35,48 @@ _REJECTED = (sp.Piecewise, sp.Heaviside, sp.sign, sp.floor, sp.ceiling, sp.frac,
 def kinks_of(expr: sp.Expr) -> list[sp.Expr]:
     """The max, min and abs sub-expressions of ``expr`` (outermost first)."""
     return [node for node in sp.preorder_traversal(expr) if isinstance(node, _KINKS)]
+
+
+def active_branch(expr: sp.Expr, point: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """An expression without max/min/abs that equals ``expr`` near ``point``.
+
+    Each kink is replaced by its branch active at the point. Branches that tie there
+    are fine when their gradients agree; otherwise F has no gradient at the point and
+    NotDifferentiableError says so.
+
+    >>> x = sp.Symbol("x")
+    >>> active_branch(1 - sp.Max(0, 1 - x), {x: 2}), active_branch(sp.Abs(x - 1), {x: 0})
+    (1, 1 - x)
+    """
+    if not expr.has(sp.Max, sp.Min, sp.Abs):
+        return expr
+    if not isinstance(expr, (sp.Max, sp.Min, sp.Abs)):
+        return expr.func(*[active_branch(a, point) for a in expr.args])
+    if isinstance(expr, sp.Abs):
+        inner = active_branch(expr.args[0], point)
+        branches, pick = [inner, -inner], max
+    else:
+        branches = [active_branch(a, point) for a in expr.args]
+        pick = max if isinstance(expr, sp.Max) else min
+    values = [b.xreplace(point) for b in branches]
+    if any(v.free_symbols or not v.is_real for v in values):
+        raise UnsupportedFunctionError(
+            f"cannot decide the branch of {_short(expr)} at a symbolic point",
+            "use numeric inputs for functions with max/min/abs")
+    best = pick(values)
+    tied = [b for b, v in zip(branches, values) if v == best]
+    if len(tied) > 1:
+        grads = {tuple(sp.simplify(sp.diff(b, s).xreplace(point)) for s in point) for b in tied}
+        if len(grads) > 1:
+            where = ", ".join(str(v) for v in point.values())
+            raise NotDifferentiableError(
+                f"F is not differentiable at ({where}): the branches of {_short(expr)} tie there")
+    return tied[0]
+
+
+def _short(expr: object, limit: int = 50) -> str:
+    text = str(expr)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check_supported(expr: sp.Expr) -> None:
@@ -149,6 +196,16 @@ class Function:
     def gradient(self) -> tuple[sp.Expr, ...]:
         """The partial derivatives (sympy's; use on smooth F)."""
         return tuple(sp.diff(self.expr, v) for v in self.variables)
+
+    def gradient_at(self, point: Sequence[object]) -> tuple[sp.Expr, ...]:
+        """The gradient at ``point``, exactly, from the branch of each kink active there.
+
+        >>> Function("max(0, x1 - 1/2) * x2").gradient_at((1, 3))
+        (3, 1/2)
+        """
+        env = dict(zip(self.variables, as_point(point, self.dimension)))
+        smooth = active_branch(self.expr, env)
+        return tuple(sp.simplify(sp.diff(smooth, v).xreplace(env)) for v in self.variables)
 
     def kinks(self) -> list[sp.Expr]:
         """The max, min and abs terms whose arguments decide a branch."""
