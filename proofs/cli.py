@@ -21,7 +21,7 @@ from .engines import ENGINES, MAX_DPS, attribute
 from .errors import IGVerifyError, PathError
 from .function import Function, as_point
 from .parse import parse_point
-from .paths import Path, curve, polyline, straight
+from .paths import Path, _same, curve, polyline, straight
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -112,17 +112,12 @@ def parse_path(spec: str, input_point: tuple | None, baseline: tuple | None,
     if path.dimension != dimension:
         raise PathError(f"the path has {path.dimension} coordinates, the function has "
                         f"{dimension} variables")
-    if input_point is not None and any(sp_ne(a, b) for a, b in zip(path.end, input_point)):
+    if input_point is not None and not all(_same(a, b) for a, b in zip(path.end, input_point)):
         raise PathError(f"the path ends at {_fmt(path.end)}, not at the input {_fmt(input_point)}")
-    if baseline is not None and any(sp_ne(a, b) for a, b in zip(path.start, baseline)):
+    if baseline is not None and not all(_same(a, b) for a, b in zip(path.start, baseline)):
         raise PathError(f"the path starts at {_fmt(path.start)}, not at the baseline "
                         f"{_fmt(baseline)}")
     return path
-
-
-def sp_ne(a: object, b: object) -> bool:
-    import sympy as sp
-    return sp.simplify(sp.S(a) - sp.S(b)) != 0
 
 
 def _fmt(point: Sequence[object]) -> str:
