@@ -74,9 +74,12 @@ class Counterexample:
         """Write ``NAME.png`` into ``directory`` (created if missing); None if no picture."""
         if self.draw is None:
             return None
+        from counterexamples.figures import style
+
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        return self.draw(directory / f"{self.name}.png")
+        with style():
+            return self.draw(directory / f"{self.name}.png")
 
     def report(self, result: Result | None = None) -> str:
         """The worked example as text: claim, source, derivation, published vs computed."""

@@ -34,6 +34,7 @@ from .parse import (
     softplus,
 )
 from .paths import Path, Segment, affine_image, closed_loop, concatenate, curve, polyline, straight
+from .plot import plot
 
 __all__ = [
     "ENGINES", "Attribution", "Breakpoint", "DimensionError", "Function", "IGVerifyError",
@@ -41,6 +42,6 @@ __all__ = [
     "Segment", "UnsupportedFunctionError", "active_branch", "affine_image", "as_expression",
     "as_point", "attribute",
     "closed_loop", "concatenate", "curve", "integrated_gradients", "leaky_relu",
-    "parse_expression", "parse_number", "parse_point", "polyline", "relu", "sigmoid",
+    "parse_expression", "parse_number", "parse_point", "plot", "polyline", "relu", "sigmoid",
     "softplus", "straight",
 ]
