@@ -146,11 +146,18 @@ def _build_parser() -> ArgumentParser:
     a.add_argument("--latex", action="store_true", help="also print the values as LaTeX")
     a.add_argument("--timeout", type=float, default=120.0,
                    help="give up after this many seconds (120)")
+    from .plot import add_parser as add_plot_parser  # python -m proofs plot (proofs/plot.py)
+
+    add_plot_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
+    if args.command == "plot":
+        from .plot import main as plot_main
+
+        return run(lambda _: plot_main(args), timeout=args.timeout if args.timeout > 0 else None)
     return run(lambda _: _attribute(args), timeout=args.timeout if args.timeout > 0 else None)
 
 
