@@ -25,6 +25,7 @@ except ImportError as _missing:
         raise SystemExit(2) from None
     raise
 from .bridge import to_function
+from .captum_classes import IntegratedGradients, NoiseTunnel
 from .exact import ExactResult, check_piecewise_linear, exact_path_attribution
 from .integrated import (
     BaselineDistribution,
@@ -50,6 +51,8 @@ __all__ = [
     "BaselineDistribution",
     "ExactResult",
     "GaussLegendre",
+    "IntegratedGradients",
+    "NoiseTunnel",
     "NumpyModel",
     "QuadratureRule",
     "Residual",

@@ -89,7 +89,8 @@ class NumpyModel:
 def _check_inputs(inputs: object) -> torch.Tensor:
     if not isinstance(inputs, torch.Tensor):
         raise ArgumentError(
-            f"inputs must be a torch tensor of shape (N, ...), got {type(inputs).__name__}"
+            f"inputs must be a torch tensor of shape (N, ...) or a tuple of them, got "
+            f"{type(inputs).__name__}"
         )
     if inputs.dim() < 1 or inputs.shape[0] == 0:
         raise DimensionError(
@@ -99,6 +100,22 @@ def _check_inputs(inputs: object) -> torch.Tensor:
     if not inputs.dtype.is_floating_point:
         raise ArgumentError(f"inputs must be a floating-point tensor, got {inputs.dtype}")
     return inputs.detach()
+
+
+def _check_input_tuple(inputs: object) -> tuple[tuple[torch.Tensor, ...], bool]:
+    """(the input tensors as a tuple, whether the caller passed a tuple)."""
+    if not isinstance(inputs, tuple):
+        return (_check_inputs(inputs),), False
+    if not inputs:
+        raise ArgumentError("inputs is an empty tuple; pass a tensor or a tuple of tensors")
+    xs = tuple(_check_inputs(x) for x in inputs)
+    sizes = {x.shape[0] for x in xs}
+    if len(sizes) > 1:
+        raise DimensionError(
+            f"the input tensors have {sorted(sizes)} examples; every tensor of the tuple "
+            "needs the same batch size N in dimension 0"
+        )
+    return xs, True
 
 
 def _format_point(point: object, like: torch.Tensor, what: str) -> torch.Tensor:
@@ -115,16 +132,60 @@ def _format_point(point: object, like: torch.Tensor, what: str) -> torch.Tensor:
     point = point.detach().to(device=like.device, dtype=like.dtype)
     if point.shape == like.shape:
         return point
-    if point.dim() == 0:
-        return point.expand_as(like)
-    if point.shape == like.shape[1:]:
-        point = point.unsqueeze(0)
-    if point.dim() == like.dim() and point.shape[0] == 1 and point.shape[1:] == like.shape[1:]:
+    try:
+        shape = torch.broadcast_shapes(point.shape, like.shape)
+    except RuntimeError:
+        shape = None
+    if shape == like.shape:
         return point.expand_as(like)
     raise DimensionError(
         f"{what} has shape {tuple(point.shape)}; inputs have shape {tuple(like.shape)} "
         f"(use the same shape, (1, *features) or (*features))"
     )
+
+
+def _format_points(point: object, xs: tuple[torch.Tensor, ...],
+                   what: str) -> tuple[torch.Tensor, ...]:
+    """A baseline or waypoint for every input tensor: a tuple with one entry per tensor, or
+    None / a number (for all of them), or a tensor (when there is one input tensor)."""
+    if isinstance(point, tuple):
+        if len(point) != len(xs):
+            raise DimensionError(
+                f"{what} is a tuple of {len(point)} but there are {len(xs)} input tensors; "
+                "give one entry (None, a number or a tensor) per input tensor"
+            )
+        return tuple(_format_point(p, x, f"{what}[{i}]")
+                     for i, (p, x) in enumerate(zip(point, xs, strict=True)))
+    if isinstance(point, torch.Tensor) and len(xs) > 1:
+        raise ArgumentError(
+            f"{what} is one tensor but there are {len(xs)} input tensors; pass a tuple with "
+            "one baseline per input tensor"
+        )
+    return tuple(_format_point(point, x, what) for x in xs)
+
+
+def _format_extra(additional_forward_args: object) -> tuple:
+    """Captum's convention: None is no extra argument, a tuple is several, anything else one."""
+    if additional_forward_args is None:
+        return ()
+    if isinstance(additional_forward_args, tuple):
+        return additional_forward_args
+    return (additional_forward_args,)
+
+
+def _expand_extra(extra: tuple, n: int, rows: slice | None, k: int) -> tuple:
+    """The extra forward arguments for ``k`` steps of the examples ``rows``: a tensor with a
+    batch dimension (its rows sliced to ``rows`` when it has N of them) is repeated k times
+    along dimension 0, step-major like the points; 0-d tensors and other objects pass as is."""
+    out = []
+    for arg in extra:
+        if isinstance(arg, torch.Tensor) and arg.dim() > 0:
+            if rows is not None and arg.shape[0] == n:
+                arg = arg[rows]
+            if k > 1:
+                arg = arg.repeat(k, *([1] * (arg.dim() - 1)))
+        out.append(arg)
+    return tuple(out)
 
 
 def _check_batch_size(batch_size: int | None) -> int | None:
@@ -145,6 +206,10 @@ def _check_model(model: object) -> None:
 
 _FIRST_AFFINE = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)
 
+#: steps reduced per float64 block in the backward of the interpolation (bounds the float64
+#: copy of the incoming gradient to this many steps' worth)
+_BLOCK = 16
+
 
 def _first_affine(model: Model) -> tuple[torch.nn.Module, torch.nn.Module] | None:
     """(first layer, the rest) when ``model`` is an nn.Sequential that starts with an affine
@@ -158,38 +223,43 @@ def _first_affine(model: Model) -> tuple[torch.nn.Module, torch.nn.Module] | Non
     return model[0], model[1:]
 
 
-def _segment_gradient_sum(model: Model, a: torch.Tensor, b: torch.Tensor, target,
-                          nodes: torch.Tensor, weights: torch.Tensor,
-                          batch_size: int | None) -> torch.Tensor:
-    """sum_s weights[s] * grad F(a + nodes[s] (b - a)), shaped like a; one example per row.
+def _segment_gradient_sum(model: Model, a: tuple, b: tuple, target, nodes: torch.Tensor,
+                          weights: torch.Tensor, batch_size: int | None,
+                          extra: tuple = ()) -> tuple[torch.Tensor, ...]:
+    """sum_s weights[s] * grad F(a + nodes[s] (b - a)) per input tensor, in float64, shaped
+    like a; one example per row.
 
     When F = R o L with L affine (an nn.Sequential starting with Linear or Conv), the path is
     pushed through L once (L(a + t d) = L(a) + t (L(b) - L(a))), the weighted gradient sum is
     taken at L's output, and L's transposed Jacobian is applied once per example instead of
     once per step: the same number up to rounding, with L's forward and backward over the
     steps saved."""
-    split = _first_affine(model)
+    split = _first_affine(model) if len(a) == 1 and not extra else None
     if split is None:
         plain = type(model) is torch.nn.Sequential and not (
             model._forward_hooks or model._forward_pre_hooks or model._backward_hooks)
         return _gradient_sum(list(model) if plain else model, a, b, target, nodes, weights,
-                             batch_size)
+                             batch_size, extra)
     first, rest = split
-    with torch.no_grad(), torch.autocast(a.device.type, enabled=False):
-        za, zb = first(a), first(b)
-    g = _gradient_sum(list(rest), za, zb, target, nodes.to(za.dtype), weights, batch_size)
-    probe = torch.zeros_like(a).requires_grad_(True)
-    with torch.enable_grad(), torch.autocast(a.device.type, enabled=False):
+    (a0,), (b0,) = a, b
+    with torch.no_grad(), torch.autocast(a0.device.type, enabled=False):
+        za, zb = first(a0), first(b0)
+    (g,) = _gradient_sum(list(rest), (za,), (zb,), target, nodes, weights, batch_size, ())
+    probe = torch.zeros_like(a0).requires_grad_(True)
+    with torch.enable_grad(), torch.autocast(a0.device.type, enabled=False):
         (gx,) = torch.autograd.grad(first(probe), probe, g.to(za.dtype))
-    return gx
+    return (gx.double(),)
 
 
 class _Interpolate(torch.autograd.Function):
-    """Points a + t_s d (steps x N) from a dummy leaf u whose gradient is sum_s w_s g_s.
+    """Points a + t_s d (steps x N) from a dummy float64 leaf u whose gradient is
+    sum_s w_s g_s, reduced in float64.
 
     The points are made inside the graph and not saved, so they are freed as soon as the
     first layer has consumed them; the backward reduces the incoming (steps x N) gradient
-    with one matrix product, so no gradient the size of all points is kept or returned."""
+    with matrix-vector products in float64 (a block of steps at a time), so the weighted sum
+    over thousands of float32 steps loses no more than one float32 rounding per gradient,
+    and no gradient the size of all points is kept or returned."""
 
     @staticmethod
     def forward(ctx, u, a, d, alpha, w):  # noqa: D102
@@ -207,7 +277,14 @@ class _Interpolate(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):  # noqa: D102
         (w,) = ctx.saved_tensors
-        g = grad.reshape(w.shape[0], -1).t().mv(w.to(grad.dtype))  # gemv: no packed copy
+        k = w.shape[0]
+        rows = grad.reshape(k, -1)
+        if rows.dtype == torch.float64:
+            g = rows.t().mv(w)  # gemv: no packed copy
+        else:
+            g = torch.zeros(rows.shape[1], dtype=torch.float64, device=rows.device)
+            for s in range(0, k, _BLOCK):
+                g += rows[s:s + _BLOCK].double().t().mv(w[s:s + _BLOCK])
         return g.reshape(ctx.shape), None, None, None, None
 
 
@@ -221,57 +298,78 @@ def _run_layers(layers: list, box: list) -> torch.Tensor:
     return h
 
 
-def _gradient_sum(model: Model | list, a: torch.Tensor, b: torch.Tensor, target,
-                  nodes: torch.Tensor, weights: torch.Tensor,
-                  batch_size: int | None) -> torch.Tensor:
-    """The weighted gradient sum over the steps, chunked to ``batch_size`` points a pass."""
-    n = a.shape[0]
+def _gradient_sum(model: Model | list, a: tuple, b: tuple, target, nodes: torch.Tensor,
+                  weights: torch.Tensor, batch_size: int | None,
+                  extra: tuple = ()) -> tuple[torch.Tensor, ...]:
+    """The weighted gradient sum over the steps, per input tensor in float64, chunked to
+    ``batch_size`` points a pass."""
+    n = a[0].shape[0]
     steps = nodes.shape[0]
-    d = b - a
-    acc = torch.zeros(a.shape, dtype=a.dtype, device=a.device)
+    device = a[0].device
+    d = tuple(bi - ai for ai, bi in zip(a, b, strict=True))
+    acc = tuple(torch.zeros(x.shape, dtype=torch.float64, device=x.device) for x in a)
     per_tensor_target = isinstance(target, torch.Tensor)
+    weights = weights.to(device=device, dtype=torch.float64)
 
-    def run(a_part, d_part, alpha, w, rows) -> torch.Tensor:
-        u = torch.zeros(a_part.shape, dtype=a.dtype, device=a.device, requires_grad=True)
+    def run(part: slice, alpha, w, rows) -> tuple[torch.Tensor, ...]:
+        a_part = [x[part] for x in a]
+        us = [torch.zeros(x.shape, dtype=torch.float64, device=x.device, requires_grad=True)
+              for x in a_part]
+        k = alpha.shape[0]
+        args = _expand_extra(extra, n, None if part == slice(None) else part, k)
         with torch.enable_grad():
-            box = [_Interpolate.apply(u, a_part, d_part, alpha, w)]
-            out = _run_layers(model, box) if isinstance(model, list) else model(box.pop())
-            (g,) = torch.autograd.grad(select_output(out, target, rows).sum(), u)
-        return g
+            box = [_Interpolate.apply(u, x, dx[part], alpha.to(x.dtype), w)
+                   for u, x, dx in zip(us, a_part, d, strict=True)]
+            if isinstance(model, list):
+                out = _run_layers(model, box)
+            else:
+                out = model(*[box.pop(0) for _ in range(len(box))], *args)
+            return torch.autograd.grad(select_output(out, target, rows).sum(), us)
 
     if batch_size is None or batch_size >= n:
         k = steps if batch_size is None else max(1, batch_size // n)
         for s0 in range(0, steps, k):
             s1 = min(steps, s0 + k)
-            rows = torch.arange(n, device=a.device).repeat(s1 - s0) if per_tensor_target \
+            rows = torch.arange(n, device=device).repeat(s1 - s0) if per_tensor_target \
                 else slice(None)
-            acc += run(a, d, nodes[s0:s1], weights[s0:s1], rows)
+            for total, g in zip(acc, run(slice(None), nodes[s0:s1], weights[s0:s1], rows),
+                                strict=True):
+                total += g
     else:
         for s in range(steps):
             for e0 in range(0, n, batch_size):
                 e1 = min(n, e0 + batch_size)
-                acc[e0:e1] += run(a[e0:e1], d[e0:e1], nodes[s:s + 1], weights[s:s + 1],
-                                  torch.arange(e0, e1, device=a.device))
+                part = slice(e0, e1)
+                gs = run(part, nodes[s:s + 1], weights[s:s + 1],
+                         torch.arange(e0, e1, device=device))
+                for total, g in zip(acc, gs, strict=True):
+                    total[part] += g
     return acc
 
 
-def _outputs(model: Model, x: torch.Tensor, target, batch_size: int | None) -> torch.Tensor:
+def _outputs(model: Model, xs: tuple, target, batch_size: int | None,
+             extra: tuple = ()) -> torch.Tensor:
     """F(x) for the selected target, one float64 value per example (no grad)."""
-    n = x.shape[0]
+    n = xs[0].shape[0]
     chunk = n if batch_size is None else batch_size
     parts = []
     with torch.no_grad():
         for e0 in range(0, n, chunk):
-            rows = torch.arange(e0, min(n, e0 + chunk), device=x.device)
-            out = model(x[e0:e0 + chunk])
+            part = slice(e0, min(n, e0 + chunk))
+            rows = torch.arange(e0, min(n, e0 + chunk), device=xs[0].device)
+            out = model(*[x[part] for x in xs], *_expand_extra(extra, n, part, 1))
             parts.append(select_output(out, target, rows).double())
     return torch.cat(parts)
 
 
-def completeness_delta(model: Model, attributions: torch.Tensor, start: torch.Tensor,
-                       end: torch.Tensor, target: TargetSpec = None,
-                       batch_size: int | None = None) -> torch.Tensor:
+def completeness_delta(model: Model, attributions, start, end, target: TargetSpec = None,
+                       batch_size: int | None = None, additional_forward_args=None
+                       ) -> torch.Tensor:
     """Per example: sum of attributions - (F(end) - F(start)), in float64.
+
+    ``end`` is a tensor (N, ...) or a tuple of them (the inputs), ``attributions`` has the
+    same form, ``start`` is None, a number, a tensor or a tuple (the baselines), and
+    ``additional_forward_args`` are passed to ``model`` after the inputs, as in Captum.
 
     >>> import torch
     >>> m = torch.nn.Linear(2, 1).double()
@@ -280,25 +378,124 @@ def completeness_delta(model: Model, attributions: torch.Tensor, start: torch.Te
     >>> abs(float(completeness_delta(m, a, torch.zeros_like(x), x))) < 1e-15
     True
     """
-    tgt = normalize_target(target, end.shape[0], end.device)
-    diff = _outputs(model, end, tgt, batch_size) - _outputs(model, start, tgt, batch_size)
-    return attributions.detach().double().reshape(end.shape[0], -1).sum(1) - diff
+    xs, is_tuple = _check_input_tuple(end)
+    starts = _format_points(start, xs, "start")
+    attrs = attributions if isinstance(attributions, tuple) else (attributions,)
+    if len(attrs) != len(xs):
+        raise DimensionError(f"{len(attrs)} attribution tensors for {len(xs)} input tensors")
+    n = xs[0].shape[0]
+    for at in attrs:
+        if not isinstance(at, torch.Tensor) or at.dim() < 1 or at.shape[0] != n:
+            raise DimensionError(
+                f"attributions must be tensors with the inputs' {n} examples in dimension 0")
+    extra = _format_extra(additional_forward_args)
+    tgt = normalize_target(target, n, xs[0].device)
+    batch_size = _check_batch_size(batch_size)
+    diff = _outputs(model, xs, tgt, batch_size, extra) - _outputs(model, starts, tgt,
+                                                                  batch_size, extra)
+    total = sum(at.detach().double().reshape(n, -1).sum(1) for at in attrs)
+    return total - diff
+
+
+# ---------------------------------------------------------------------------- exact, any input
+
+
+class _Flattened(torch.nn.Module):
+    """``model(*inputs, *extra)`` as a function of one tensor (N, total features): the input
+    tensors flattened and concatenated, the extra arguments held (floating tensors as
+    buffers, so that a float64 copy of this module converts them too)."""
+
+    def __init__(self, model: Model, shapes: list[tuple[int, ...]], extra: tuple) -> None:
+        super().__init__()
+        self.inner = model
+        self.shapes = shapes
+        self.sizes = [int(np.prod(s)) if s else 1 for s in shapes]
+        self.slots: list = []
+        for i, arg in enumerate(extra):
+            if isinstance(arg, torch.Tensor):
+                self.register_buffer(f"extra{i}", arg.detach())
+                self.slots.append(f"extra{i}")
+            else:
+                self.slots.append((arg,))
+
+    def forward(self, flat: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        parts = flat.split(self.sizes, dim=1)
+        xs = [p.reshape(p.shape[0], *s) for p, s in zip(parts, self.shapes, strict=True)]
+        args = [getattr(self, s) if isinstance(s, str) else s[0] for s in self.slots]
+        return self.inner(*xs, *args)
+
+
+def _exact(model: Model, points: list[tuple], target, batch_size: int | None,
+           extra: tuple) -> tuple[torch.Tensor, ...]:
+    """Exact attributions along the polyline ``points`` (each a tuple of tensors); several
+    input tensors or extra forward arguments go through :class:`_Flattened`, one example at a
+    time when an extra argument has a batch dimension."""
+    from .exact import exact_path_attribution
+
+    end = points[-1]
+    if len(end) == 1 and not extra:
+        walk = exact_path_attribution(model, [p[0] for p in points], target=target,
+                                      batch_size=batch_size)
+        return (walk.attributions.to(end[0].dtype),)
+    n = end[0].shape[0]
+    shapes = [tuple(x.shape[1:]) for x in end]
+    tgt = normalize_target(target, n, end[0].device)
+    per_row = n > 1 and any(isinstance(e, torch.Tensor) and e.dim() > 0 and e.shape[0] == n
+                            for e in extra)
+    parts = [slice(i, i + 1) for i in range(n)] if per_row else [slice(None)]
+    flat_attr = []
+    for part in parts:
+        args = _expand_extra(extra, n, part if per_row else None, 1)
+        net = _Flattened(model, shapes, args)
+        t = tgt[part] if isinstance(tgt, torch.Tensor) else tgt
+        flat = [torch.cat([x[part].reshape(x[part].shape[0], -1).double() for x in p], 1)
+                for p in points]
+        walk = exact_path_attribution(net, flat, target=t, batch_size=batch_size)
+        flat_attr.append(walk.attributions)
+    pieces = torch.cat(flat_attr).split([int(np.prod(s)) if s else 1 for s in shapes], dim=1)
+    return tuple(p.reshape(x.shape).to(x.dtype) for p, x in zip(pieces, end, strict=True))
 
 
 # ---------------------------------------------------------------------------------- public
 
 
-def path_attribution(model: Model, waypoints: Sequence[torch.Tensor | float | None],
-                     target: TargetSpec = None, steps: int = 50,
-                     method: str = "gausslegendre", batch_size: int | None = None,
-                     return_delta: bool = False):
+def _attribute(model: Model, points: list[tuple], target: TargetSpec, steps: int,
+               method: str, batch_size: int | None, extra: tuple,
+               multiply_by_inputs: bool) -> tuple[torch.Tensor, ...]:
+    """Attributions along the polyline ``points`` (tuples of tensors, formatted), one per
+    input tensor, in the inputs' dtypes."""
+    end = points[-1]
+    if method == "exact":
+        if not multiply_by_inputs:
+            raise ArgumentError("multiply_by_inputs=False needs a quadrature method, not "
+                                "'exact'; use method='gausslegendre'")
+        return _exact(model, points, target, batch_size, extra)
+    rule = quadrature_rule(method)
+    rule.check_steps(steps)
+    nodes, weights = rule.tensors(steps, torch.float64, end[0].device)
+    tgt = normalize_target(target, end[0].shape[0], end[0].device)
+    attr = [torch.zeros(x.shape, dtype=torch.float64, device=x.device) for x in end]
+    for a, b in zip(points[:-1], points[1:], strict=False):
+        gs = _segment_gradient_sum(model, a, b, tgt, nodes, weights, batch_size, extra)
+        for total, g, ai, bi in zip(attr, gs, a, b, strict=True):
+            total += (bi.double() - ai.double()) * g if multiply_by_inputs else g
+    return tuple(at.to(x.dtype) for at, x in zip(attr, end, strict=True))
+
+
+def path_attribution(model: Model, waypoints: Sequence, target: TargetSpec = None,
+                     steps: int = 50, method: str = "gausslegendre",
+                     batch_size: int | None = None, return_delta: bool = False, *,
+                     additional_forward_args=None):
     """Path attribution of ``model`` along the polyline through ``waypoints``.
 
     ``waypoints[0]`` and ``waypoints[-1]`` are the start and the end (for IG: the baseline
-    and the input); the last waypoint must be a tensor (N, ...), the others a tensor of the
-    same shape, of shape (1, ...) or (...), a number, or None (zeros). ``steps`` is the
-    number of gradient evaluations per segment. Returns attributions shaped like the end
-    point, and with ``return_delta`` also the completeness delta per example (float64).
+    and the input); the last waypoint must be a tensor (N, ...) or a tuple of them (a model
+    of several inputs), the others of the same form, with each tensor of the same shape, of
+    shape (1, ...) or (...), a number, or None (zeros). ``steps`` is the number of gradient
+    evaluations per segment. ``additional_forward_args`` (one object or a tuple) are passed
+    to ``model`` after the inputs, tensors with a batch dimension repeated per step, as in
+    Captum. Returns attributions of the same form as the end point (a tensor or a tuple), and
+    with ``return_delta`` also the completeness delta per example (float64).
 
     >>> import torch
     >>> F = lambda x: (x[:, 0] * x[:, 1]).unsqueeze(1)    # F(x1, x2) = x1 x2
@@ -306,46 +503,51 @@ def path_attribution(model: Model, waypoints: Sequence[torch.Tensor | float | No
     >>> path_attribution(F, [0.0, torch.tensor([1.0, 0.0]), end], steps=4)   # x1 first
     tensor([[0., 1.]], dtype=torch.float64)
     """
+    return _path_attribution(model, waypoints, target, steps, method, batch_size,
+                             return_delta, additional_forward_args, True)
+
+
+def _path_attribution(model, waypoints, target, steps, method, batch_size, return_delta,
+                      additional_forward_args, multiply_by_inputs: bool,
+                      start_name: str | None = None):
     _check_model(model)
     if len(waypoints) < 2:
         raise ArgumentError("a path needs at least two waypoints (start and end)")
-    end = _check_inputs(waypoints[-1])
-    points = [_format_point(p, end, f"waypoint {i}") for i, p in enumerate(waypoints[:-1])]
+    end, is_tuple = _check_input_tuple(waypoints[-1])
+    points = [_format_points(p, end, start_name or f"waypoint {i}")
+              for i, p in enumerate(waypoints[:-1])]
     points.append(end)
     batch_size = _check_batch_size(batch_size)
-    tgt = normalize_target(target, end.shape[0], end.device)
-    if method == "exact":
-        from .exact import exact_path_attribution
-
-        walk = exact_path_attribution(model, points, target=target, batch_size=batch_size)
-        attr = walk.attributions.to(end.dtype)
-    else:
-        rule = quadrature_rule(method)
-        rule.check_steps(steps)
-        nodes, weights = rule.tensors(steps, torch.float64, end.device)
-        nodes = nodes.to(end.dtype)
-        attr = torch.zeros_like(end)
-        for a, b in zip(points[:-1], points[1:], strict=False):
-            g = _segment_gradient_sum(model, a, b, tgt, nodes, weights, batch_size)
-            attr += (b - a) * g
+    extra = _format_extra(additional_forward_args)
+    attr = _attribute(model, points, target, steps, method, batch_size, extra,
+                      multiply_by_inputs)
+    result = attr if is_tuple else attr[0]
     if not return_delta:
-        return attr
-    return attr, completeness_delta(model, attr, points[0], end, target, batch_size)
+        return result
+    return result, completeness_delta(model, attr, points[0], end, target, batch_size, extra)
 
 
 def integrated_gradients(model: Model | NumpyModel, inputs, baselines=None,
                          target: TargetSpec = None, steps: int = 50,
                          method: str = "gausslegendre", batch_size: int | None = None,
-                         return_delta: bool = False):
+                         return_delta: bool = False, *, additional_forward_args=None,
+                         multiply_by_inputs: bool = True):
     """Integrated gradients of ``model`` at ``inputs`` (N, ...) from ``baselines``.
 
-    Captum-shaped: ``target`` (int, tuple, list or tensor) picks the output; ``method`` is one
-    of riemann_left, riemann_right, riemann_middle, riemann_trapezoid, gausslegendre (float64
-    weights summing to 1) or ``"exact"`` (piecewise-linear networks); ``batch_size`` caps the
-    number of points per forward/backward pass. ``baselines`` is None (zeros), a number, a
-    tensor, or a :class:`BaselineDistribution` (expected IG over its samples). ``model`` may
-    be a :class:`NumpyModel` with NumPy ``inputs``. With ``return_delta`` the result is
-    (attributions, completeness delta per example).
+    Captum-shaped: ``inputs`` is a tensor or a tuple of tensors (a model of several inputs;
+    the result then is a tuple too); ``target`` (int, tuple, list or tensor) picks the
+    output; ``method`` is one of riemann_left, riemann_right, riemann_middle,
+    riemann_trapezoid, gausslegendre (float64 weights summing to 1) or ``"exact"``
+    (piecewise-linear networks); ``batch_size`` caps the number of points per
+    forward/backward pass. ``baselines`` is None (zeros), a number, a tensor, a tuple of
+    those (one per input tensor), or a :class:`BaselineDistribution` (expected IG over its
+    samples). ``additional_forward_args`` are passed to ``model`` after the inputs (tensors
+    with a batch dimension repeated per step). With ``multiply_by_inputs=False`` the result
+    is the path-averaged gradient, not multiplied by inputs - baselines (Captum's "local"
+    IG). ``model`` may be a :class:`NumpyModel` with NumPy ``inputs``. With ``return_delta``
+    the result is (attributions, completeness delta per example in float64). The weighted
+    sum over the steps is accumulated in float64 whatever the inputs' dtype, and the
+    attributions come back in the inputs' dtype.
 
     Captum's BasicModel2, F(x1, x2) = relu(relu(x1) - 1 - relu(x2)), at (3, 1):
 
@@ -354,15 +556,28 @@ def integrated_gradients(model: Model | NumpyModel, inputs, baselines=None,
     >>> x = torch.tensor([[3.0, 1.0]], dtype=torch.float64)
     >>> integrated_gradients(F, x, method="riemann_middle", steps=2).tolist()
     [[1.5, -0.5]]
+
+    The same function with two input tensors, as Captum's tests call it:
+
+    >>> G = lambda x1, x2: torch.relu(torch.relu(x1) - 1 - torch.relu(x2))
+    >>> x1, x2 = torch.tensor([3.0]), torch.tensor([1.0])
+    >>> integrated_gradients(G, (x1, x2), (0.0, 0.0), method="riemann_middle", steps=2)
+    (tensor([1.5000]), tensor([-0.5000]))
     """
     if isinstance(model, NumpyModel):
+        if additional_forward_args is not None or not multiply_by_inputs:
+            raise ArgumentError("a NumpyModel takes neither additional_forward_args nor "
+                                "multiply_by_inputs=False")
         return _numpy_integrated_gradients(model, inputs, baselines, steps, method, batch_size,
                                            return_delta, target)
     _check_model(model)
-    x = _check_inputs(inputs)
     if not isinstance(baselines, BaselineDistribution):
-        return path_attribution(model, [_format_point(baselines, x, "baselines"), x], target,
-                                steps, method, batch_size, return_delta)
+        return _path_attribution(model, [baselines, inputs], target, steps, method,
+                                 batch_size, return_delta, additional_forward_args,
+                                 multiply_by_inputs, "baselines")
+    if isinstance(inputs, tuple):
+        raise ArgumentError("a BaselineDistribution needs a single input tensor, not a tuple")
+    x = _check_inputs(inputs)
     probs = baselines.probabilities().to(x.device)
     samples = baselines.samples
     if isinstance(samples, np.ndarray):
@@ -381,7 +596,11 @@ def integrated_gradients(model: Model | NumpyModel, inputs, baselines=None,
             isinstance(target, torch.Tensor) and target.numel() == 1):
         t = torch.as_tensor(target)
         tgt = t.repeat(m, *([1] * (t.dim() - 1)))
-    result = path_attribution(model, [bs, xs], tgt, steps, method, batch_size, return_delta)
+    extra = tuple(e.repeat(m, *([1] * (e.dim() - 1)))
+                  if isinstance(e, torch.Tensor) and e.dim() > 0 and e.shape[0] == n else e
+                  for e in _format_extra(additional_forward_args))
+    result = _path_attribution(model, [bs, xs], tgt, steps, method, batch_size, return_delta,
+                               extra, multiply_by_inputs, "baselines")
     attr, delta = result if return_delta else (result, None)
     w = probs.to(attr.dtype).view(m, 1, *([1] * (x.dim() - 1)))
     attr = (w * attr.reshape(m, n, *x.shape[1:])).sum(0)

@@ -53,7 +53,13 @@ def normalize_target(target: TargetSpec, n: int,
 def select_output(out: torch.Tensor, target: torch.Tensor | tuple | None,
                   example: torch.Tensor | slice) -> torch.Tensor:
     """One scalar per row of ``out``; ``example`` maps rows to example indices (for per-example
-    targets)."""
+    targets). A tuple target may index only the leading output dimensions when a single value
+    per example is left (Captum's convention: target 0 of outputs (N, 3, 1)).
+
+    >>> out = torch.arange(6.0).reshape(2, 3, 1)
+    >>> select_output(out, (2,), slice(None)).tolist()
+    [2.0, 5.0]
+    """
     if target is None:
         if out.dim() > 1 and out[0].numel() != 1:
             raise ArgumentError(
@@ -61,18 +67,27 @@ def select_output(out: torch.Tensor, target: torch.Tensor | tuple | None,
             )
         return out.reshape(out.shape[0])
     if isinstance(target, tuple):
-        if out.dim() - 1 != len(target):
+        if out.dim() - 1 < len(target):
             raise DimensionError(
                 f"target {target if len(target) > 1 else target[0]!r} indexes "
                 f"{len(target)} output dimension(s) but the model output per example has "
                 f"shape {tuple(out.shape[1:])}"
             )
         try:
-            return out[(slice(None), *target)]
+            picked = out[(slice(None), *target)]
         except IndexError:
             raise ArgumentError(
                 f"target {target!r} is out of range for outputs of shape {tuple(out.shape[1:])}"
             ) from None
+        if picked.dim() > 1:  # leading indices, as in Captum: fine if one value is left
+            if picked[0].numel() != 1:
+                raise DimensionError(
+                    f"target {target if len(target) > 1 else target[0]!r} indexes "
+                    f"{len(target)} output dimension(s) but the model output per example has "
+                    f"shape {tuple(out.shape[1:])}; give one index per output dimension"
+                )
+            picked = picked.reshape(picked.shape[0])
+        return picked
     rows = target[example]
     if rows.dim() == 1:
         rows = rows.unsqueeze(1)
