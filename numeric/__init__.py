@@ -26,6 +26,7 @@ except ImportError as _missing:
     raise
 from .bridge import to_function
 from .captum_classes import IntegratedGradients, NoiseTunnel
+from .conductance import IdentityReport, check_identities, conductance, neuron_flow
 from .exact import ExactResult, check_piecewise_linear, exact_path_attribution
 from .integrated import (
     BaselineDistribution,
@@ -51,6 +52,7 @@ __all__ = [
     "BaselineDistribution",
     "ExactResult",
     "GaussLegendre",
+    "IdentityReport",
     "IntegratedGradients",
     "NoiseTunnel",
     "NumpyModel",
@@ -60,11 +62,14 @@ __all__ = [
     "RiemannMiddle",
     "RiemannRight",
     "RiemannTrapezoid",
+    "check_identities",
     "check_piecewise_linear",
     "completeness_delta",
+    "conductance",
     "exact_integrated_gradients",
     "exact_path_attribution",
     "integrated_gradients",
+    "neuron_flow",
     "path_attribution",
     "quadrature_rule",
     "to_function",

@@ -12,6 +12,7 @@ CONTRACT.md for the public API.
 """
 
 from .attribution import Attribution, Breakpoint, Piece
+from .conductance import compose_path, conductance
 from .engines import ENGINES, attribute, integrated_gradients
 from .errors import (
     DimensionError,
@@ -40,7 +41,7 @@ __all__ = [
     "ENGINES", "Attribution", "Breakpoint", "DimensionError", "Function", "IGVerifyError",
     "IntegrationError", "NotDifferentiableError", "ParseError", "Path", "PathError", "Piece",
     "Segment", "UnsupportedFunctionError", "active_branch", "affine_image", "as_expression",
-    "as_point", "attribute",
+    "as_point", "attribute", "compose_path", "conductance",
     "closed_loop", "concatenate", "curve", "integrated_gradients", "leaky_relu",
     "parse_expression", "parse_number", "parse_point", "plot", "polyline", "relu", "sigmoid",
     "softplus", "straight",
