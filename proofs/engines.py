@@ -107,6 +107,21 @@ def _replace(expr: sp.Expr, mapping: dict[sp.Expr, sp.Expr],
     return walk(expr)
 
 
+PRINTED_NODES = 400
+
+
+def _describe(expr: sp.Expr) -> str:
+    """``str(expr)``, or a short description of a large one (printing a network's hidden
+    unit takes longer than finding its breakpoint)."""
+    size = 0
+    for _ in sp.preorder_traversal(expr):
+        size += 1
+        if size > PRINTED_NODES:
+            name = {sp.Max: "max", sp.Min: "min", sp.Abs: "abs"}.get(expr.func, str(expr.func))
+            return f"{name}(...) of {len(expr.args)} arguments, over {PRINTED_NODES} nodes"
+    return str(expr)
+
+
 def _branches(kink: sp.Expr) -> tuple[sp.Expr, ...]:
     if isinstance(kink, sp.Abs):
         return (kink.args[0], -kink.args[0])
@@ -137,11 +152,15 @@ class _Engine:
         self.breakpoints: list[Breakpoint] = []
         self.notes: list[str] = []
         self.origin: dict[sp.Expr, sp.Expr] = {}
+        self.terms: dict[sp.Expr, str] = {}
 
     def _term(self, kink: sp.Expr) -> str:
         """A kink as the user wrote it, and as it reads here if branches were resolved."""
-        original = self.origin.get(kink, kink)
-        return str(kink) if original == kink else f"{original} (here {kink})"
+        if kink not in self.terms:
+            original = self.origin.get(kink, kink)
+            self.terms[kink] = (_describe(kink) if original == kink
+                                else f"{_describe(original)} (here {_describe(kink)})")
+        return self.terms[kink]
 
     # -- splitting ----------------------------------------------------------------
     def _value(self, expr: sp.Expr, u: sp.Expr) -> sp.Expr:

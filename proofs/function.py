@@ -133,11 +133,12 @@ class Function:
     """
 
     def __init__(self, source: str | sp.Expr | Function,
-                 variables: Sequence[str | sp.Symbol] | None = None) -> None:
+                 variables: Sequence[str | sp.Symbol] | None = None,
+                 max_size: int | None = None) -> None:
         if isinstance(source, Function):
             source, variables = source.expr, variables or source.variables
         if isinstance(source, str):
-            expr, symbols = parse_expression(source, variables)
+            expr, symbols = parse_expression(source, variables, max_size=max_size)
         elif isinstance(source, (sp.Expr, int, Fraction)) and not isinstance(source, bool):
             expr = as_expression(source)
             symbols = self._symbols_for(expr, variables)
@@ -148,6 +149,7 @@ class Function:
         check_supported(expr)
         self.expr: sp.Expr = expr
         self.variables: tuple[sp.Symbol, ...] = tuple(symbols)
+        self._expanded: sp.Expr | None = None
 
     @staticmethod
     def _symbols_for(expr: sp.Expr, variables: Sequence[str | sp.Symbol] | None
@@ -276,9 +278,23 @@ class Function:
     def __str__(self) -> str:
         return str(self.expr)
 
+    def _canonical(self) -> sp.Expr:
+        """The expanded expression: equal Functions have equal canonical forms (and hashes)."""
+        if self._expanded is None:
+            self._expanded = sp.expand(self.expr)
+        return self._expanded
+
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Function) and self.variables == other.variables
-                and sp.simplify(self.expr - other.expr) == 0)
+        """Same variables and the same expanded expression (a structural test, so it agrees
+        with ``hash``): ``x1*(x2 + 1)`` equals ``x1*x2 + x1``; ``sin(x1)**2 + cos(x1)**2``
+        does not equal ``1`` (implementation invariance is a question for the engines).
+
+        >>> Function("x1*(x2+1)") == Function("x1*x2 + x1")
+        True
+        """
+        if not isinstance(other, Function) or self.variables != other.variables:
+            return False
+        return self.expr == other.expr or self._canonical() == other._canonical()
 
     def __hash__(self) -> int:
-        return hash((self.expr, self.variables))
+        return hash((self._canonical(), self.variables))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
@@ -25,9 +26,13 @@ import sympy as sp
 
 from .errors import ParseError
 
-MAX_LENGTH = 20_000
+MAX_LENGTH = 2_000_000
+"""Default limit on an expression's length in characters: a ReLU network of a few thousand
+units (an 8-input network with two hidden layers of 32 prints in about 120,000-230,000
+characters). Callers lower or raise it with ``max_size``; syntax nodes are bounded by the
+same number, and parsing time is linear in the length."""
 MAX_DEPTH = 200
-MAX_NODES = 20_000
+_AST_DEPTH_CAP = 200_000
 MAX_INTEGER_DIGITS = 400
 MAX_EXPONENT = 1_000
 MAX_RESULT_DIGITS = 5_000
@@ -138,6 +143,10 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int, int | None]] = {
     "min": (_min, 1, None),
     "relu": (relu, 1, 1),
     "leaky_relu": (leaky_relu, 1, 2),
+    # sympy's own printing (str(F.expr), certificates) reads back
+    "Abs": (sp.Abs, 1, 1),
+    "Max": (_max, 1, None),
+    "Min": (_min, 1, None),
 }
 
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
@@ -164,11 +173,24 @@ def _describe(node: ast.AST) -> str:
 class _Builder:
     """Rebuilds a whitelisted Python AST as a sympy expression."""
 
-    def __init__(self, source: str, symbols: dict[str, sp.Symbol], default_variables: bool):
+    def __init__(self, source: str, symbols: dict[str, sp.Symbol], default_variables: bool,
+                 max_nodes: int = MAX_LENGTH, unknown_hint: str | None = None):
         self.source = source
         self.symbols = symbols
         self.default_variables = default_variables
         self.nodes = 0
+        self.max_nodes = max_nodes
+        self.unknown_hint = unknown_hint
+        self.lines: list[bytes] | None = None
+
+    def segment(self, node: ast.AST) -> str | None:
+        """The source text of a one-line node (ast.get_source_segment splits the whole
+        source on every call: quadratic on a network's 10,000 numbers)."""
+        if self.lines is None:
+            self.lines = [line.encode() for line in re.split(r"\r\n|\r|\n", self.source)]
+        if node.lineno != node.end_lineno or node.lineno > len(self.lines):
+            return ast.get_source_segment(self.source, node)
+        return self.lines[node.lineno - 1][node.col_offset:node.end_col_offset].decode()
 
     def fail(self, message: str, node: ast.AST | None = None, hint: str | None = None):
         col = getattr(node, "col_offset", None) if node is not None else None
@@ -176,8 +198,9 @@ class _Builder:
 
     def build(self, node: ast.AST, depth: int = 0) -> sp.Expr:
         self.nodes += 1
-        if self.nodes > MAX_NODES:
-            self.fail(f"expression too large (over {MAX_NODES} nodes)")
+        if self.nodes > self.max_nodes:
+            self.fail(f"expression too large (over {self.max_nodes} syntax nodes)",
+                      hint="raise the size limit (max_size, or --max-size on the command line)")
         if depth > MAX_DEPTH:
             self.fail(f"expression nested too deeply (over {MAX_DEPTH} levels)", node)
         if isinstance(node, ast.Constant):
@@ -208,7 +231,7 @@ class _Builder:
                 self.fail(f"integer literal too large (over {MAX_INTEGER_DIGITS} digits)", node)
             return sp.Integer(value)
         # decimals are taken exactly as written: 0.1 is 1/10, not the binary double
-        segment = ast.get_source_segment(self.source, node) or repr(value)
+        segment = self.segment(node) or repr(value)
         return _exact_decimal(segment, lambda m: self.fail(m, node))
 
     def name(self, node: ast.Name) -> sp.Expr:
@@ -222,12 +245,16 @@ class _Builder:
             return self.symbols[ident]
         if ident in FUNCTIONS:
             self.fail(f"'{ident}' is a function; call it as {ident}(...)", node)
+        if self.unknown_hint is not None:
+            self.fail(f"unknown name '{ident}'", node, self.unknown_hint)
         allowed = ", ".join(self.symbols) if self.symbols else "x1, x2, ..."
         self.fail(f"unknown name '{ident}'", node,
                   f"variables are {allowed}; constants pi, E"
                   + ("" if self.default_variables else "; declare others with --vars"))
 
     def binary(self, node: ast.BinOp, depth: int) -> sp.Expr:
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            return self.sum(node, depth)
         if type(node.op) not in _BINARY:
             hint = "use ** for powers" if isinstance(node.op, ast.BitXor) else None
             self.fail(f"operator {type(node.op).__name__} is not allowed", node, hint)
@@ -244,6 +271,20 @@ class _Builder:
                 self.fail("division by zero", node)
             return left / right
         return self.power(left, right, node)
+
+    def sum(self, node: ast.BinOp, depth: int) -> sp.Expr:
+        """A chain a + b - c + ... built as one sympy Add: linear time, one level deep."""
+        terms: list[tuple[ast.AST, bool]] = []
+        while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            terms.append((node.right, isinstance(node.op, ast.Sub)))
+            node = node.left
+            self.nodes += 1
+        terms.append((node, False))
+        built = []
+        for operand, negate in reversed(terms):
+            value = self.build(operand, depth + 1)
+            built.append(-value if negate else value)
+        return sp.Add(*built)
 
     def power(self, base: sp.Expr, exponent: sp.Expr, node: ast.AST) -> sp.Expr:
         if not exponent.is_number:
@@ -303,22 +344,37 @@ def _exact_decimal(text: str, fail: Callable[[str], None]) -> sp.Rational:
     return sp.Rational(mantissa, 10 ** len(frac)) * sp.Rational(10) ** exponent
 
 
-def _parse_tree(text: str) -> ast.AST:
+_LOOKALIKES = {"\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u22c5": "*", "\u00b7": "*",
+               "\u2217": "*", "\u00f7": "/", "\u2044": "/"}
+
+
+def _parse_tree(text: str, max_size: int = MAX_LENGTH) -> ast.AST:
     if not isinstance(text, str):
         raise ParseError(f"expected a string expression, got {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise ParseError(f"expression too long ({len(text)} characters, limit {MAX_LENGTH})")
+    if len(text) > max_size:
+        raise ParseError(f"expression too long ({len(text)} characters, limit {max_size})",
+                         hint="raise the limit with max_size (--max-size on the command line)")
     if not text.strip():
         raise ParseError("empty expression")
+    for i, ch in enumerate(text):
+        if ch in _LOOKALIKES:
+            raise ParseError(f"the character '{ch}' (U+{ord(ch):04X}) is not an operator", text,
+                             i, f"type an ASCII '{_LOOKALIKES[ch]}' instead")
     if "__" in text:
         raise ParseError("double underscores are not allowed", text, text.index("__"))
+    # a sum of n terms is n levels deep in Python's AST: allow depth in proportion to the
+    # length while the tree is built (restored at once; _Builder walks sums iteratively)
+    saved = sys.getrecursionlimit()
     try:
+        sys.setrecursionlimit(max(saved, min(len(text) // 2, _AST_DEPTH_CAP)))
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         col = (exc.offset - 1) if exc.offset else None
         raise ParseError(f"malformed expression ({exc.msg})", text, col) from None
     except (RecursionError, MemoryError, ValueError):
         raise ParseError("expression nested too deeply or malformed") from None
+    finally:
+        sys.setrecursionlimit(saved)
     return tree.body
 
 
@@ -342,23 +398,29 @@ def _variable_symbols(variables: Sequence[str | sp.Symbol]) -> dict[str, sp.Symb
     return symbols
 
 
-def parse_expression(text: str, variables: Sequence[str | sp.Symbol] | None = None
+def parse_expression(text: str, variables: Sequence[str | sp.Symbol] | None = None,
+                     max_size: int | None = None, unknown_hint: str | None = None
                      ) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     """Parse ``text`` into a sympy expression and its ordered variables.
 
     Without ``variables`` the names ``x1, x2, ...`` are the variables, ordered by
     index (every index up to the largest one used is a variable, so ``"x2"``
     is a function of two variables). With ``variables`` only those names are
-    accepted, in the given order.
+    accepted, in the given order. ``max_size`` bounds the length in characters (and the
+    number of syntax nodes; default :data:`MAX_LENGTH`); ``unknown_hint`` replaces the
+    advice given for an unknown name.
 
     >>> parse_expression("relu(x - 1) * y", variables=["x", "y"])
     (y*Max(0, x - 1), (x, y))
     """
-    tree = _parse_tree(text)
+    limit = MAX_LENGTH if max_size is None else max_size
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ParseError(f"max_size must be a positive integer, got {max_size!r}")
+    tree = _parse_tree(text, limit)
     text = text.strip()
     default = variables is None
     symbols = {} if default else _variable_symbols(variables)
-    builder = _Builder(text, symbols, default)
+    builder = _Builder(text, symbols, default, limit, unknown_hint)
     expr = builder.build(tree)
     if default:
         indices = sorted(int(_DEFAULT_VARIABLE.match(n).group(1)) for n in symbols)

@@ -265,7 +265,10 @@ def curve(components: Sequence[str | sp.Expr], parameter: sp.Symbol | str = "t")
     exprs = []
     for c in components:
         if isinstance(c, str):
-            expr, _ = parse_expression(c, variables=[name])
+            expr, _ = parse_expression(
+                c, variables=[name],
+                unknown_hint=f"a curve is written in its parameter {name}, e.g. curve:{name},"
+                             f"{name}**2")
             expr = expr.xreplace({sp.Symbol(name, real=True): U})
         else:
             expr = as_expression(c)
