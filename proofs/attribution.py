@@ -19,8 +19,13 @@ import sympy as sp
 class Breakpoint:
     """A parameter value where the active branch of a kink changes.
 
-    ``t`` is in [0, 1] of the whole path; ``exact`` says whether it is an exact
-    number (rational or algebraic) or certified numerically (``how`` says how).
+    ``t`` is in [0, 1] of the whole path; ``segment`` is the index of the path's segment
+    (0-based, an index into ``path.segments``, in Python and in JSON alike); ``u`` the local
+    parameter of that segment. ``exact`` says whether ``t`` is an exact number (rational,
+    algebraic, or named by sympy) or certified numerically (``bracket``: the rational
+    interval of ``u`` at whose ends ``switching`` has opposite signs; ``how`` says how).
+    ``changes_gradient`` is False for a crossing where F's gradient along the path does not
+    change (a branch switch inside an inactive term).
     """
 
     t: sp.Expr
@@ -28,22 +33,40 @@ class Breakpoint:
     term: str
     exact: bool
     how: str = ""
+    u: Any = field(default=None, compare=False)
+    switching: Any = field(default=None, compare=False, repr=False)
+    bracket: tuple | None = field(default=None, compare=False, repr=False)
+    changes_gradient: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {"t": str(self.t), "t_numeric": float(sp.N(self.t, 20)),
-                "segment": self.segment + 1, "term": self.term, "exact": self.exact,
-                "how": self.how}
+                "segment": self.segment, "term": self.term, "exact": self.exact,
+                "how": self.how, "changes_gradient": self.changes_gradient}
 
 
 @dataclass(frozen=True)
 class Piece:
-    """A stretch of one segment on which F is smooth: its active expression and values."""
+    """A stretch of one segment on which F is smooth: its active expression and values.
+
+    ``segment`` is 0-based like :class:`Breakpoint`'s; ``t0, t1`` on the whole path and
+    ``u0, u1`` on the segment bound it. ``active`` is the smooth expression equal to F there;
+    where branches tie on the piece, ``forms[i]`` is the one whose dF/dx_i F has (decided from
+    F's one-sided derivatives). ``gradient`` holds dF/dx_i along the segment, in its ``u``.
+    """
 
     segment: int
     t0: sp.Expr
     t1: sp.Expr
     active: sp.Expr
     values: tuple
+    u0: Any = field(default=None, compare=False)
+    u1: Any = field(default=None, compare=False)
+    forms: tuple = field(default=(), compare=False, repr=False)
+    gradient: tuple = field(default=(), compare=False, repr=False)
+
+    def form(self, i: int) -> sp.Expr:
+        """The smooth expression whose dF/dx_i is F's on this piece."""
+        return self.forms[i] if self.forms else self.active
 
 
 def _text(value: Any, digits: int) -> str:
@@ -77,6 +100,19 @@ class Attribution:
     function: str = ""
     path: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    exact: bool = True
+    source: Any = field(default=None, repr=False, compare=False)  # (Function, Path)
+
+    @property
+    def certified(self) -> str:
+        """How the values are known: "exact", "numerically certified (error bound ...)" for
+        the symbolic engine with numerically certified breakpoints, or "quadrature"."""
+        if self.engine == "mpmath":
+            return f"quadrature to {self.dps} digits (error estimate {_text(self.error, 3)})"
+        if self.exact:
+            return "exact"
+        return (f"numerically certified: breakpoints bracketed to 1e-{self.dps + 5}, "
+                f"error bound {_text(self.error, 3)}")
 
     @property
     def total(self) -> Any:
@@ -124,7 +160,10 @@ class Attribution:
             "delta_F": _text(self.delta_F, digits),
             "completeness_gap": _text(self.completeness_gap, digits),
             "completeness_gap_numeric": _float(self.completeness_gap),
-            "error_estimate": _text(self.error, 5) if self.engine == "mpmath" else "0",
+            "exact": self.exact,
+            "certified": self.certified,
+            "error_estimate": (_text(self.error, 5) if self.engine == "mpmath" or not self.exact
+                               else "0"),
             "dps": self.dps if self.engine == "mpmath" else None,
             "breakpoints": [b.to_dict() for b in self.breakpoints],
             "segments": [[_text(v, digits) for v in seg] for seg in self.segment_values],
@@ -145,11 +184,15 @@ class Attribution:
         lines.append(f"  completeness gap = {_text(self.completeness_gap, digits)}")
         if self.engine == "mpmath":
             lines.append(f"  error estimate = {_text(self.error, 3)} ({self.dps} digits)")
+        elif not self.exact:
+            lines.append(f"  not exact: {self.certified}")
         if self.breakpoints:
             lines.append("  breakpoints:")
             for b in self.breakpoints:
                 tag = "exact" if b.exact else "certified numerically"
-                lines.append(f"    t = {_text(b.t, 20)} ({tag}) where {b.term} switches")
+                change = "" if b.changes_gradient else "; F's gradient does not change there"
+                lines.append(f"    t = {_text(b.t, 20)} ({tag}) where {b.term} switches"
+                             f"{change}")
         for note in self.notes:
             lines.append(f"  note: {note}")
         return "\n".join(lines)

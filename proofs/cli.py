@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from .engines import ENGINES, MAX_DPS, attribute
-from .errors import IGVerifyError, PathError
+from .errors import DimensionError, IGVerifyError, ParseError, PathError
 from .function import Function, as_point
-from .parse import parse_point
+from .parse import MAX_LENGTH, parse_point
 from .paths import Path, _same, curve, polyline, straight
+
+T = TypeVar("T")
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -61,6 +65,12 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    except BrokenPipeError:
+        # the reader went away (| head): stop quietly; point stdout at /dev/null so the
+        # interpreter's final flush does not complain either
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     finally:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -124,28 +134,89 @@ def _fmt(point: Sequence[object]) -> str:
     return "(" + ", ".join(str(c) for c in point) + ")"
 
 
+VALUE_OPTIONS = ("--input", "--baseline", "--path", "--vars")
+"""Options whose value may start with a minus sign (``--input -1,2``)."""
+
+
+def join_option_values(argv: Sequence[str], options: Sequence[str] = VALUE_OPTIONS
+                       ) -> list[str]:
+    """``["--input", "-1,2"]`` -> ``["--input=-1,2"]``: argparse would read "-1,2" as an option.
+
+    >>> join_option_values(["f", "--input", "-1,2", "--json"])
+    ['f', '--input=-1,2', '--json']
+    """
+    out: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in options and i + 1 < len(args) and args[i + 1].startswith("-") \
+                and not args[i + 1].startswith("--"):
+            out.append(f"{arg}={args[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
+def read_argument(name: str, read: Callable[[], T]) -> T:
+    """``read()``, with a ParseError or DimensionError saying which argument it is about."""
+    try:
+        return read()
+    except (ParseError, DimensionError) as exc:
+        text = str(exc)
+        if text.startswith(f"{name}:") or text.startswith(f"{name} "):
+            raise
+        raise type(exc)(f"{name}: {text}") from None
+
+
+def read_point(name: str, text: str, dimension: int) -> tuple:
+    """A point typed after ``name`` (``--input``, ``--baseline``): exact coordinates."""
+    def read() -> tuple:
+        try:
+            return as_point(parse_point(text), dimension, name)
+        except ParseError as exc:
+            spaced = len(text.split()) > 1 and "," not in text
+            raise ParseError(f"cannot read '{text}' ({exc})",
+                             hint="separate coordinates by commas, e.g. 1,-1/2"
+                             if spaced else None) from None
+    return read_argument(name, read)
+
+
+def _add_attribute(sub: argparse._SubParsersAction) -> None:
+    a = sub.add_parser("attribute", help="attributions of EXPR along a path",
+                       description="A_i = int_0^1 dF/dx_i(gamma(t)) gamma_i'(t) dt, exactly "
+                                   "(symbolic) or to --dps digits (mpmath). Negative numbers "
+                                   "after --input, --baseline and --path work as written.")
+    a.add_argument("expr", metavar="EXPR",
+                   help="the function, e.g. 'x1*x2**2' or 'max(0, x - 1/2)' (with --vars x)")
+    a.add_argument("--vars", help="comma-separated variable names in order (default x1, x2, ...)")
+    a.add_argument("--input", help="the input x, e.g. -1,1/2")
+    a.add_argument("--baseline", help="the baseline x' (default the origin)")
+    a.add_argument("--path", default="straight",
+                   help="straight (default) | polyline:0,0;1,0;1,1 | curve:t,t**2 (in t)")
+    a.add_argument("--engine", choices=ENGINES, default="symbolic")
+    a.add_argument("--dps", type=int, default=50,
+                   help="digits: of the mpmath engine's values, and of the symbolic engine's "
+                        "numerically certified breakpoints (50)")
+    a.add_argument("--max-size", type=int, default=MAX_LENGTH, metavar="CHARS",
+                   help=f"longest EXPR accepted, in characters ({MAX_LENGTH:,})")
+    a.add_argument("--json", action="store_true", help="print one JSON object")
+    a.add_argument("--latex", action="store_true", help="also print the values as LaTeX")
+    a.add_argument("--timeout", type=float, default=120.0,
+                   help="give up after this many seconds (120)")
+    a.set_defaults(handler=_attribute)
+
+
 def _build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="python -m proofs",
                             description="Exact path-method attributions (Integrated Gradients "
                                         "and any path) of a function you type.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     sub.required = True
-    a = sub.add_parser("attribute", help="attributions of EXPR along a path",
-                       description="A_i = int_0^1 dF/dx_i(gamma(t)) gamma_i'(t) dt, exactly "
-                                   "(symbolic) or to --dps digits (mpmath).")
-    a.add_argument("expr", metavar="EXPR",
-                   help="the function, e.g. 'x1*x2**2' or 'max(0, x - 1/2)' (with --vars x)")
-    a.add_argument("--vars", help="comma-separated variable names in order (default x1, x2, ...)")
-    a.add_argument("--input", help="the input x, e.g. 1,1/2")
-    a.add_argument("--baseline", help="the baseline x' (default the origin)")
-    a.add_argument("--path", default="straight",
-                   help="straight (default) | polyline:0,0;1,0;1,1 | curve:t,t**2")
-    a.add_argument("--engine", choices=ENGINES, default="symbolic")
-    a.add_argument("--dps", type=int, default=50, help="digits for the mpmath engine (50)")
-    a.add_argument("--json", action="store_true", help="print one JSON object")
-    a.add_argument("--latex", action="store_true", help="also print the values as LaTeX")
-    a.add_argument("--timeout", type=float, default=120.0,
-                   help="give up after this many seconds (120)")
+    # one line per subcommand: each sets its handler(args) -> exit status
+    _add_attribute(sub)
     from .plot import add_parser as add_plot_parser  # python -m proofs plot (proofs/plot.py)
 
     add_plot_parser(sub)
@@ -153,27 +224,32 @@ def _build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = join_option_values(sys.argv[1:] if argv is None else argv)
     args = _build_parser().parse_args(argv)
+    timeout = getattr(args, "timeout", None)
+    timeout = timeout if timeout and timeout > 0 else None
     if args.command == "plot":
         from .plot import main as plot_main
 
-        return run(lambda _: plot_main(args), timeout=args.timeout if args.timeout > 0 else None)
-    return run(lambda _: _attribute(args), timeout=args.timeout if args.timeout > 0 else None)
+        return run(lambda _: plot_main(args), timeout=timeout)
+    return run(lambda _: args.handler(args), timeout=timeout)
 
 
 def _attribute(args: argparse.Namespace) -> int:
     if not 5 <= args.dps <= MAX_DPS:
         raise IGVerifyError(f"--dps must be from 5 to {MAX_DPS}, got {args.dps}")
+    if args.max_size < 1:
+        raise IGVerifyError(f"--max-size must be a positive number of characters, got "
+                            f"{args.max_size}")
     variables = None
     if args.vars is not None:
         variables = [v.strip() for v in args.vars.split(",")]
-    F = Function(args.expr, variables)
-    x = as_point(parse_point(args.input), F.dimension, "--input") if args.input else None
-    base = (as_point(parse_point(args.baseline), F.dimension, "--baseline")
-            if args.baseline else None)
+    F = read_argument("EXPR", lambda: Function(args.expr, variables, max_size=args.max_size))
+    x = read_point("--input", args.input, F.dimension) if args.input else None
+    base = read_point("--baseline", args.baseline, F.dimension) if args.baseline else None
     if base is not None and x is None and args.path.strip().lower() == "straight":
         raise PathError("--baseline needs --input for the straight path")
-    path = parse_path(args.path, x, base, F.dimension)
+    path = read_argument("--path", lambda: parse_path(args.path, x, base, F.dimension))
     result = attribute(F, path, engine=args.engine, dps=args.dps)
     if args.json:
         out = result.to_dict()
@@ -184,4 +260,5 @@ def _attribute(args: argparse.Namespace) -> int:
         print(result)
         if args.latex:
             print(result.latex())
+    sys.stdout.flush()
     return 0

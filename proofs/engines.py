@@ -8,11 +8,16 @@ the symbolic engine integrates each piece exactly and the mpmath engine by
 tanh-sinh quadrature at the requested number of digits. No Piecewise, Max or
 Heaviside integrand is ever handed to ``sympy.integrate``.
 
-Where a switching function vanishes on a whole piece (max(x1, x2) on the
-diagonal), F may have no partial derivatives there. Both branches are then
-integrated: if they give the same attributions the choice does not matter and a
-note says so; if they differ, :class:`NotDifferentiableError` names the term and
-the t-interval.
+Where branches of a max/min/abs tie on a whole piece (max(x1, x2) on the diagonal),
+differentiability is decided from F, not from the term (:mod:`proofs.onesided`): at an
+interior point of the piece F's one-sided derivatives along +e_i and -e_i are taken, with
+branches chosen by value and then slope. Where they agree along the piece F has its partial
+derivatives there and they are integrated (a note says so); where they differ for a
+coordinate the path moves in, :class:`NotDifferentiableError` names the coordinate and the
+t-interval. A coordinate the path does not move in contributes 0 on that segment whatever F
+does there (its integrand has the factor gamma_i' = 0); when dF/dx_i does not exist there, a
+note states that convention. Breakpoints where F's gradient along the path does not change
+(a crossing inside an inactive branch) are listed with ``changes_gradient=False``.
 
 >>> from proofs import Function, polyline
 >>> F = Function("x1*x2**2")
@@ -29,6 +34,7 @@ import signal
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import mpmath
@@ -44,12 +50,13 @@ from .errors import (
 )
 from .evaluate import compile_expression
 from .function import Function, as_point
+from .onesided import directional_branch
 from .paths import Path, Segment, U, straight
+from .precision import COMPARE_DIGITS, GUARD, SAFETY, bracket_width, numeric_value, working
 from .roots import _precision, as_rational_poly, identically_zero, sign_changes, to_mpf
 
 ENGINES = ("symbolic", "mpmath")
 MAX_DPS = 1000
-MAX_TIES = 64
 
 
 def _innermost_kinks(expr: sp.Expr) -> list[sp.Expr]:
@@ -128,15 +135,16 @@ def _branches(kink: sp.Expr) -> tuple[sp.Expr, ...]:
     return tuple(kink.args)
 
 
-def _numeric_key(value: sp.Expr, digits: int = 60) -> sp.Float:
-    return value if value.is_Rational else sp.N(value, digits)
+def _numeric_key(value: sp.Expr, digits: int = COMPARE_DIGITS) -> sp.Float:
+    return numeric_value(value, digits)
 
 
 def _between(a: sp.Expr, b: sp.Expr, fraction: sp.Rational, dps: int) -> sp.Expr:
     """A rational point strictly inside (a, b), a fraction of the way along."""
     if a.is_Rational and b.is_Rational:
         return a + (b - a) * fraction
-    x = sp.N(a, dps + 20) + (sp.N(b, dps + 20) - sp.N(a, dps + 20)) * fraction
+    digits = working(dps) + GUARD
+    x = sp.N(a, digits) + (sp.N(b, digits) - sp.N(a, digits)) * fraction
     return sp.Rational(str(x))
 
 
@@ -153,6 +161,7 @@ class _Engine:
         self.notes: list[str] = []
         self.origin: dict[sp.Expr, sp.Expr] = {}
         self.terms: dict[sp.Expr, str] = {}
+        self.tied: dict[int, list[str]] = {}  # id(piece) -> tied terms, decided from F later
 
     def _term(self, kink: sp.Expr) -> str:
         """A kink as the user wrote it, and as it reads here if branches were resolved."""
@@ -165,7 +174,7 @@ class _Engine:
     # -- splitting ----------------------------------------------------------------
     def _value(self, expr: sp.Expr, u: sp.Expr) -> sp.Expr:
         value = expr.xreplace({U: u})
-        return value if value.is_Rational else sp.N(value, self.dps + 15)
+        return value if value.is_Rational else sp.N(value, working(self.dps) + 5)
 
     def _active(self, kink: sp.Expr, along: Sequence[sp.Expr], a: sp.Expr, b: sp.Expr
                 ) -> list[int]:
@@ -185,25 +194,41 @@ class _Engine:
                 return confirmed
         return confirmed
 
+    def gradient_along(self, expr: sp.Expr, seg: Segment) -> tuple[sp.Expr, ...]:
+        """dF/dx_m(gamma(u)) for each m, for a smooth ``expr``."""
+        sub = dict(zip(self.F.variables, seg.components))
+        return tuple(sp.diff(expr, var).xreplace(sub) for var in self.F.variables)
+
     def resolve(self, expr: sp.Expr, k: int, seg: Segment, a: sp.Expr, b: sp.Expr
                 ) -> list[Piece]:
         """Pieces of segment ``k`` on (a, b) where ``expr`` is smooth, with their values."""
         kinks = _innermost_kinks(expr)
         if not kinks:
             self._check_domain(expr, k, seg, a, b)
-            try:
-                values = self.integrate(expr, seg, a, b)
-            except ZeroDivisionError:
-                raise IntegrationError(
-                    f"{expr} or its gradient is singular on the path for "
-                    f"t in [{self._t(k, a)}, {self._t(k, b)}]") from None
-            except TypeError as exc:
-                if "complex" not in str(exc):
-                    raise
-                raise IntegrationError(
-                    f"{expr} is not real on the path for t in "
-                    f"[{self._t(k, a)}, {self._t(k, b)}]") from None
-            return [Piece(k, self.path.global_t(k, a), self.path.global_t(k, b), expr, values)]
+            gradient = self.gradient_along(expr, seg)
+            return [self._piece(expr, k, seg, a, b, gradient)]
+        return self._split(expr, kinks, k, seg, a, b)
+
+    def _piece(self, expr: sp.Expr, k: int, seg: Segment, a: sp.Expr, b: sp.Expr,
+               gradient: tuple, forms: tuple = ()) -> Piece:
+        """A smooth piece and its values (``gradient``: dF/dx_m along the path)."""
+        try:
+            values = self.integrate(expr, seg, a, b, gradient)
+        except ZeroDivisionError:
+            raise IntegrationError(
+                f"{expr} or its gradient is singular on the path for "
+                f"t in [{self._t(k, a)}, {self._t(k, b)}]") from None
+        except TypeError as exc:
+            if "complex" not in str(exc):
+                raise
+            raise IntegrationError(
+                f"{expr} is not real on the path for t in "
+                f"[{self._t(k, a)}, {self._t(k, b)}]") from None
+        return Piece(k, self.path.global_t(k, a), self.path.global_t(k, b), expr, values,
+                         u0=a, u1=b, forms=forms, gradient=gradient)
+
+    def _split(self, expr: sp.Expr, kinks: list[sp.Expr], k: int, seg: Segment, a: sp.Expr,
+               b: sp.Expr) -> list[Piece]:
         sub = dict(zip(self.F.variables, seg.components))
         along = {kink: [g.xreplace(sub) for g in _branches(kink)] for kink in kinks}
         cuts: dict[Any, tuple[sp.Expr, str, bool, str]] = {}
@@ -214,52 +239,136 @@ class _Engine:
                 if not g.has(U) and not g.is_zero:
                     continue
                 for root in sign_changes(g, U, a, b, self.dps):
-                    key = _numeric_key(root.value, self.dps + 10)
-                    if not any(abs(key - other) < sp.Float(10) ** (-self.dps - 3)
+                    key = _numeric_key(root.value, working(self.dps))
+                    if not any(abs(key - other) < bracket_width(self.dps) * 100
                                for other in cuts):
-                        cuts[key] = (root.value, self._term(kink), root.exact, root.how)
+                        cuts[key] = (root, self._term(kink), g)
         ordered = sorted(cuts.items(), key=lambda item: item[0])
-        for _, (value, term, exact, how) in ordered:
-            self.breakpoints.append(Breakpoint(self.path.global_t(k, value), k, term, exact, how))
-        points = [a] + [v[0] for _, v in ordered] + [b]
+        for _, (root, term, g) in ordered:
+            self.breakpoints.append(self._breakpoint(k, root, term, g))
+        points = [a] + [v[0].value for _, v in ordered] + [b]
         pieces: list[Piece] = []
         for lo, hi in zip(points, points[1:]):
             choices = {kink: self._active(kink, along[kink], lo, hi) for kink in kinks}
             pieces += self._resolve_choices(expr, k, seg, lo, hi, choices)
         return pieces
 
+    def _breakpoint(self, k: int, root: Any, term: str, g: sp.Expr) -> Breakpoint:
+        return Breakpoint(self.path.global_t(k, root.value), k, term, root.exact, root.how,
+                          u=root.value, switching=g, bracket=root.bracket)
+
     def _resolve_choices(self, expr: sp.Expr, k: int, seg: Segment, lo: sp.Expr, hi: sp.Expr,
                          choices: dict[sp.Expr, list[int]]) -> list[Piece]:
         kinks = list(choices)
-        options = [[(kink, i) for i in choices[kink]] for kink in kinks]
-        combos = list(itertools.islice(itertools.product(*options), MAX_TIES + 1))
-        if len(combos) > MAX_TIES:
-            raise UnsupportedFunctionError(
-                f"too many coinciding branches of max/min along t in "
-                f"[{self._t(k, lo)}, {self._t(k, hi)}]")
-        results = []
-        for combo in combos:
-            replacement = {kink: _branches(kink)[i] for kink, i in combo}
-            results.append(self.resolve(_replace(expr, replacement, self.origin), k, seg, lo, hi))
-        if len(results) == 1:
-            return results[0]
-        totals = [self._sum_pieces(r) for r in results]
-        tied = [kink for kink in kinks if len(choices[kink]) > 1]
+        combo = {kink: _branches(kink)[choices[kink][0]] for kink in kinks}
+        pieces = self.resolve(_replace(expr, combo, self.origin), k, seg, lo, hi)
+        tied = [self._term(kink) for kink in kinks if len(choices[kink]) > 1]
+        if tied:
+            # branches tie on the whole piece: the first choice finds the breakpoints of the
+            # outer kinks (the same for every choice: tied branches agree along the path);
+            # the values are decided from F in _decide_from_F
+            for piece in pieces:
+                self.tied.setdefault(id(piece), []).extend(tied)
+        return pieces
+
+    def _decide_from_F(self, k: int, seg: Segment, lo: sp.Expr, hi: sp.Expr,
+                       terms: list[str]) -> list[Piece]:
+        """Values on a piece where branches tie, from F's one-sided partial derivatives."""
+        F, variables = self.F, self.F.variables
+        sub = dict(zip(variables, seg.components))
+        moving = [d != 0 for d in seg.derivative()]
         interval = f"t in [{self._t(k, lo)}, {self._t(k, hi)}]"
-        for other in totals[1:]:
-            for m, (x, y) in enumerate(zip(totals[0], other)):
-                if not self.equal(x, y):
-                    term = tied[0]
+        for fraction in (sp.Rational(1, 2), sp.Rational(1, 3), sp.Rational(5, 7),
+                         sp.Rational(2, 11)):
+            m = _between(lo, hi, fraction, self.dps)
+            point = {v: c.xreplace({U: m}) for v, c in sub.items()}
+            plus, minus, cuts, accidental = [], [], [], False
+            for var in variables:
+                for sign, store in ((1, plus), (-1, minus)):
+                    smooth, decisions = directional_branch(F.expr, point, {var: sign})
+                    store.append(smooth)
+                    for d in decisions:
+                        along_value = d.difference.xreplace(sub)
+                        along_slope = d.slope.xreplace(sub)
+                        if not identically_zero(along_value, U, lo, hi, self.dps):
+                            accidental = True  # a tie at this point only: probe elsewhere
+                        elif d.kind == "slope tie":
+                            accidental |= not identically_zero(along_slope, U, lo, hi, self.dps)
+                        else:
+                            cuts += [(r, along_slope) for r in
+                                     sign_changes(along_slope, U, lo, hi, self.dps)]
+            if accidental:
+                continue
+            if cuts:
+                # the slope order of tied branches changes inside the piece: split there
+                unique: dict[Any, tuple] = {}
+                for root, g in cuts:
+                    key = _numeric_key(root.value, working(self.dps))
+                    if not any(abs(key - other) < bracket_width(self.dps) * 100
+                               for other in unique):
+                        unique[key] = (root, g)
+                ordered = [unique[key] for key in sorted(unique)]
+                for root, g in ordered:
+                    self.breakpoints.append(self._breakpoint(
+                        k, root, f"slope order of the tied branches of {', '.join(terms)}", g))
+                bounds = [lo] + [root.value for root, _ in ordered] + [hi]
+                out: list[Piece] = []
+                for a, b in zip(bounds, bounds[1:]):
+                    out += self._decide_from_F(k, seg, a, b, terms)
+                return out
+            gradient = []
+            t_mid = self._t(k, m)
+            for i, var in enumerate(variables):
+                right = sp.diff(plus[i], var)
+                left = sp.diff(minus[i], var)
+                along = (right - left).xreplace(sub)
+                gradient.append(right.xreplace(sub))
+                if along == 0 or identically_zero(along, U, lo, hi, self.dps):
+                    continue
+                at = dict(point)
+                one_sided = (f"its one-sided derivatives at t = {t_mid} are "
+                             f"{_tidy(right.xreplace(at))} (along +{var}) and "
+                             f"{_tidy(left.xreplace(at))} (along -{var}, sign reversed)")
+                if moving[i]:
                     raise NotDifferentiableError(
-                        f"F is not differentiable along the path: the branches "
-                        f"{', '.join(map(str, _branches(term)))} of {self._term(term)} coincide "
-                        f"for {interval} "
-                        f"and give different dF/d{self.F.variables[m]} there",
+                        f"F is not differentiable along the path: dF/d{var} does not exist "
+                        f"for {interval}, where {', '.join(terms)} tie; {one_sided}",
                         "move the path off the kink or use another path")
-        self.notes.append(
-            f"branches of {', '.join(map(self._term, tied))} coincide for {interval}; every choice "
-            "gives the same attributions there, so the integral is well defined")
-        return results[0]
+                self.notes.append(
+                    f"dF/d{var} does not exist for {interval} ({one_sided}); the path does "
+                    f"not move in {var} there, so by convention {var} gets 0 from that "
+                    f"stretch (its integrand has the factor d{var}/dt = 0)")
+            self.notes.append(
+                f"{', '.join(dict.fromkeys(terms))} tie for {interval}: F's partial "
+                "derivatives there were decided from F's one-sided derivatives (branches "
+                "chosen by value, then slope) and are integrated")
+            forms = tuple(plus)
+            first = next((i for i, mv in enumerate(moving) if mv), 0)
+            piece = self._piece(forms[first], k, seg, lo, hi, tuple(gradient), forms)
+            return [piece]
+        raise NotDifferentiableError(
+            f"F is not differentiable along the path: {', '.join(terms)} tie for {interval} "
+            "and no interior point decides F's one-sided derivatives",
+            "move the path off the kink or use another path")
+
+    def _mark_gradient_changes(self, k: int, pieces: list[Piece]) -> None:
+        """Set ``changes_gradient`` on the breakpoints of segment ``k``."""
+        for n, bp in enumerate(self.breakpoints):
+            if bp.segment != k or bp.u is None:
+                continue
+            left = next((p for p in pieces if p.u1 is not None and _same_point(p.u1, bp.u)),
+                        None)
+            right = next((p for p in pieces if p.u0 is not None and _same_point(p.u0, bp.u)),
+                         None)
+            if left is None or right is None:
+                continue
+            same = all(
+                (d := (x - y)) == 0 or (d.is_number and abs(sp.N(d, working(self.dps)))
+                                        < bracket_width(self.dps))
+                or (not d.is_number and identically_zero(d, U, left.u0, right.u1, self.dps))
+                for x, y in zip(left.gradient, right.gradient))
+            if same:
+                self.breakpoints[n] = replace(bp, changes_gradient=False)
 
     def _check_domain(self, expr: sp.Expr, k: int, seg: Segment, a: sp.Expr, b: sp.Expr
                       ) -> None:
@@ -325,7 +434,14 @@ class _Engine:
         pieces: list[Piece] = []
         segment_values = []
         for k, seg in enumerate(self.path.segments):
-            seg_pieces = self.resolve(self.F.expr, k, seg, sp.S(0), sp.S(1))
+            seg_pieces = []
+            for piece in self.resolve(self.F.expr, k, seg, sp.S(0), sp.S(1)):
+                if id(piece) in self.tied:
+                    seg_pieces += self._decide_from_F(k, seg, piece.u0, piece.u1,
+                                                      list(dict.fromkeys(self.tied[id(piece)])))
+                else:
+                    seg_pieces.append(piece)
+            self._mark_gradient_changes(k, seg_pieces)
             pieces += seg_pieces
             segment_values.append(self._sum_pieces(seg_pieces))
         values = tuple(self.finish(self.add([s[m] for s in segment_values]))
@@ -335,11 +451,15 @@ class _Engine:
             engine=self.name, variables=self.F.variables, values=values,
             delta_F=self.delta_F(), breakpoints=tuple(self.breakpoints), pieces=tuple(pieces),
             segment_values=tuple(tuple(self.finish(v) for v in s) for s in segment_values),
-            error=self.error_estimate(), dps=self.dps, notes=tuple(dict.fromkeys(self.notes)),
-            function=str(self.F.expr), path=repr(self.path))
+            error=self.error_estimate(pieces), dps=self.dps,
+            notes=tuple(dict.fromkeys(self.notes)),
+            function=str(self.F.expr), path=repr(self.path),
+            exact=self.name == "symbolic" and all(b.exact for b in self.breakpoints),
+            source=(self.F, self.path))
 
     # -- hooks --------------------------------------------------------------------
-    def integrate(self, expr: sp.Expr, seg: Segment, a: sp.Expr, b: sp.Expr) -> tuple:
+    def integrate(self, expr: sp.Expr, seg: Segment, a: sp.Expr, b: sp.Expr,
+                  gradient: tuple) -> tuple:
         raise NotImplementedError
 
     def add(self, values: list) -> Any:
@@ -354,19 +474,29 @@ class _Engine:
     def delta_F(self) -> Any:
         raise NotImplementedError
 
-    def error_estimate(self) -> Any:
-        return 0
+    def error_estimate(self, pieces: list[Piece]) -> Any:
+        """The symbolic engine's bound for numerically certified breakpoints (0 if none):
+        SAFETY times the sum, over such breakpoints, of the integrand on both sides times
+        the bracket width, plus rounding at the working precision."""
+        numeric = [b for b in self.breakpoints if not b.exact and b.u is not None]
+        if not numeric:
+            return sp.S(0)
+        bound = sp.S(0)
+        for bp in numeric:
+            seg = self.path.segments[bp.segment]
+            derivs = seg.derivative()
+            for p in pieces:
+                if p.segment == bp.segment and (_same_point(p.u0, bp.u) or
+                                                _same_point(p.u1, bp.u)):
+                    jump = max((abs(sp.N((g * d).xreplace({U: bp.u}), 20))
+                                for g, d in zip(p.gradient, derivs)), default=sp.S(0))
+                    bound += SAFETY * jump * bracket_width(self.dps)
+        return sp.Float(bound + sp.Float(10) ** (-working(self.dps)), 3)
 
-    def integrands(self, expr: sp.Expr, seg: Segment) -> list[sp.Expr | None]:
+    def integrands(self, expr: sp.Expr, seg: Segment, gradient: tuple
+                   ) -> list[sp.Expr | None]:
         """dF/dx_m(gamma(u)) * gamma_m'(u) for each m; None where gamma_m is constant."""
-        sub = dict(zip(self.F.variables, seg.components))
-        out: list[sp.Expr | None] = []
-        for var, d in zip(self.F.variables, seg.derivative()):
-            if d == 0:
-                out.append(None)
-                continue
-            out.append(sp.diff(expr, var).xreplace(sub) * d)
-        return out
+        return [None if d == 0 else g * d for g, d in zip(gradient, seg.derivative())]
 
 
 class SymbolicEngine(_Engine):
@@ -374,9 +504,10 @@ class SymbolicEngine(_Engine):
 
     name = "symbolic"
 
-    def integrate(self, expr: sp.Expr, seg: Segment, a: sp.Expr, b: sp.Expr) -> tuple:
+    def integrate(self, expr: sp.Expr, seg: Segment, a: sp.Expr, b: sp.Expr,
+                  gradient: tuple) -> tuple:
         values = []
-        for integrand in self.integrands(expr, seg):
+        for integrand in self.integrands(expr, seg, gradient):
             if integrand is None:
                 values.append(sp.S(0))
                 continue
@@ -435,14 +566,15 @@ class MpmathEngine(_Engine):
 
     def __init__(self, function: Function, path: Path, dps: int) -> None:
         super().__init__(function, path, dps)
-        self.work = dps + 10
+        self.work = working(dps)
         self.errors: list[mpmath.mpf] = []
 
-    def integrate(self, expr: sp.Expr, seg: Segment, a: sp.Expr, b: sp.Expr) -> tuple:
+    def integrate(self, expr: sp.Expr, seg: Segment, a: sp.Expr, b: sp.Expr,
+                  gradient: tuple) -> tuple:
         values = []
         with _precision(self.work):
             lo, hi = to_mpf(a, self.work), to_mpf(b, self.work)
-            for integrand in self.integrands(expr, seg):
+            for integrand in self.integrands(expr, seg, gradient):
                 if integrand is None:
                     values.append(mpmath.mpf(0))
                     continue
@@ -487,9 +619,17 @@ class MpmathEngine(_Engine):
             start = [to_mpf(c, self.work) for c in self.path.start]
             return f(end) - f(start)
 
-    def error_estimate(self) -> mpmath.mpf:
+    def error_estimate(self, pieces: list[Piece]) -> mpmath.mpf:
         with _precision(self.work):
             return mpmath.fsum(self.errors) if self.errors else mpmath.mpf(0)
+
+
+def _same_point(a: sp.Expr, b: sp.Expr) -> bool:
+    if a is b or a == b:
+        return True
+    if a.is_Rational and b.is_Rational:
+        return False
+    return abs(sp.N(a - b, COMPARE_DIGITS)) < sp.Float(10) ** -(COMPARE_DIGITS - 10)
 
 
 def _check_symbolic(F: Function, engine: str, symbols: set[sp.Symbol]) -> None:

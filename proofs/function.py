@@ -206,7 +206,20 @@ class Function:
         (3, 1/2)
         """
         env = dict(zip(self.variables, as_point(point, self.dimension)))
-        smooth = active_branch(self.expr, env)
+        try:
+            smooth = active_branch(self.expr, env)
+        except NotDifferentiableError:
+            # a tie of differing branches: ask F, not the term (one-sided derivatives)
+            from .onesided import one_sided_partials
+
+            right, left = one_sided_partials(self.expr, self.variables, env)
+            for v, r, lft in zip(self.variables, right, left):
+                if sp.simplify(r - lft) != 0:
+                    where = ", ".join(str(c) for c in env.values())
+                    raise NotDifferentiableError(
+                        f"dF/d{v} does not exist at ({where}): its one-sided derivatives are "
+                        f"{r} (along +{v}) and {lft} (along -{v}, sign reversed)") from None
+            return tuple(sp.simplify(r) for r in right)
         return tuple(sp.simplify(sp.diff(smooth, v).xreplace(env)) for v in self.variables)
 
     def kinks(self) -> list[sp.Expr]:

@@ -30,6 +30,7 @@ import sympy as sp
 
 from .errors import IntegrationError
 from .evaluate import compile_expression
+from .precision import BRACKET_EXTRA, COMPARE_DIGITS, GUARD, bracket_width, precision, working
 
 MAX_BOXES = 20_000
 
@@ -41,21 +42,10 @@ class Root:
     value: sp.Expr
     exact: bool
     how: str
+    bracket: tuple | None = None
 
 
-class _precision:
-    """Set the working precision of both mpmath contexts for a block."""
-
-    def __init__(self, dps: int) -> None:
-        self.dps = dps
-
-    def __enter__(self) -> None:
-        self.saved = (mpmath.mp.dps, mpmath.iv.dps)
-        mpmath.mp.dps = self.dps
-        mpmath.iv.dps = self.dps
-
-    def __exit__(self, *exc: object) -> None:
-        mpmath.mp.dps, mpmath.iv.dps = self.saved
+_precision = precision  # the name other modules import from here
 
 
 def to_mpf(value: sp.Expr | int, dps: int) -> mpmath.mpf:
@@ -85,8 +75,8 @@ def _inside(r: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> bool:
             if not a < b:
                 return False
             continue
-        diff = sp.N(b - a, 60)
-        if abs(diff) > sp.Float(10) ** -50:
+        diff = sp.N(b - a, COMPARE_DIGITS)
+        if abs(diff) > sp.Float(10) ** -(COMPARE_DIGITS - 10):
             if diff < 0:
                 return False
             continue
@@ -120,17 +110,23 @@ def _exact_roots(p: sp.Poly, lo: sp.Expr, hi: sp.Expr) -> list[Root]:
             for r, how in candidates:
                 if _inside(r, lo, hi):
                     roots.append(Root(r, True, how))
-    roots.sort(key=lambda r: sp.N(r.value, 60))
+    roots.sort(key=lambda r: sp.N(r.value, COMPARE_DIGITS))
     return roots
 
 
+def _exact(x: mpmath.mpf) -> sp.Rational:
+    """An mpmath float as the exact rational it is."""
+    man, exp = mpmath.mpf(x).man_exp
+    return sp.Integer(int(man)) * sp.Rational(2) ** int(exp)
+
+
 def _numeric_roots(g: sp.Expr, u: sp.Symbol, lo: sp.Expr, hi: sp.Expr, dps: int) -> list[Root]:
-    work = dps + 15
+    work = working(dps) + BRACKET_EXTRA
     with _precision(work):
         g_iv = compile_expression(g, [u], mpmath.iv)
         dg_iv = compile_expression(sp.diff(g, u), [u], mpmath.iv)
         a0, b0 = to_mpf(lo, work), to_mpf(hi, work)
-        tol = mpmath.mpf(10) ** (-(dps + 5))
+        tol = to_mpf(bracket_width(dps), work)
 
         def sign_at(x: mpmath.mpf) -> int:
             value = g_iv([mpmath.iv.mpf(x)])
@@ -141,21 +137,24 @@ def _numeric_roots(g: sp.Expr, u: sp.Symbol, lo: sp.Expr, hi: sp.Expr, dps: int)
             return 0
 
         def bisect(a: mpmath.mpf, b: mpmath.mpf, sa: int) -> Root:
+            mid = None
             while b - a > tol:
                 m = (a + b) / 2
                 sm = sign_at(m)
                 if sm == 0:
-                    a = b = m
+                    mid = m
                     break
                 if sm == sa:
                     a = m
                 else:
                     b = m
-            mid = (a + b) / 2
-            value = sp.Float(mpmath.nstr(mid, dps + 5, strip_zeros=False), dps + 5)
+            if mid is None:
+                mid = (a + b) / 2
+            digits = dps + BRACKET_EXTRA + GUARD // 2
+            value = sp.Float(mpmath.nstr(mid, digits, strip_zeros=False), digits)
             return Root(value, False,
-                        f"certified sign change, bracket width < 1e-{dps + 5} "
-                        "(interval arithmetic)")
+                        f"certified sign change, bracket width < 1e-{dps + BRACKET_EXTRA} "
+                        "(interval arithmetic)", (_exact(a), _exact(b)))
 
         roots: list[Root] = []
         stack = [(a0, b0)]
@@ -256,7 +255,7 @@ def identically_zero(g: sp.Expr, u: sp.Symbol, lo: sp.Expr, hi: sp.Expr, dps: in
     if not g.has(u):
         return sp.simplify(g) == 0 if not g.is_number else (
             g.is_zero if g.is_zero is not None else abs(sp.N(g, dps)) < sp.Float(10) ** -dps)
-    work = dps + 10
+    work = working(dps)
     with _precision(work):
         f = compile_expression(g, [u], mpmath.mp)
         a, b = to_mpf(lo, work), to_mpf(hi, work)

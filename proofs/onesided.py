@@ -1,0 +1,146 @@
+"""One-sided directional derivatives of F: differentiability is a property of F, not of a term.
+
+Where branches of max/min/abs tie, whether F has a partial derivative dF/dx_i is decided
+from F itself: its one-sided derivatives along +e_i and -e_i. Near a point p, along a
+direction v, each kink takes the branch that is largest (max, abs) or smallest (min) first by
+value at p and then by slope along v (lexicographically), innermost kinks first. That choice
+gives a smooth expression E_v equal to F to first order along v, so D_v F(p) = grad E_v(p).v;
+dF/dx_i(p) exists exactly when the choices for +e_i and -e_i give the same derivative.
+
+``relu(-relu(x1 - x2))`` is 0 everywhere, although its inner term has two branches of
+different slopes on the diagonal:
+
+>>> import sympy as sp
+>>> x1, x2 = sp.symbols("x1 x2", real=True)
+>>> F = sp.Max(0, -sp.Max(0, x1 - x2))
+>>> one_sided_partials(F, (x1, x2), {x1: 1, x2: 1})
+((0, 0), (0, 0))
+>>> one_sided_partials(sp.Max(x1, x2), (x1, x2), {x1: 1, x2: 1})
+((1, 1), (0, 0))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from .precision import TIE_DIGITS, numeric_value
+
+_KINKS = (sp.Max, sp.Min, sp.Abs)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How a kink's branch was chosen: ``difference`` (chosen minus other, an expression in
+    the variables) tied in value at the point (``kind="value"``) and was then ordered by its
+    slope (``slope``, an expression; ``kind="slope"``) or tied in slope too
+    (``kind="slope tie"``)."""
+
+    kind: str
+    difference: sp.Expr
+    slope: sp.Expr
+
+
+def _sign(value: sp.Expr) -> int:
+    """The sign of a real number; 0 within 10**-TIE_DIGITS (ties are confirmed elsewhere)."""
+    value = sp.S(value)
+    if value.is_Rational:
+        return 1 if value > 0 else (-1 if value < 0 else 0)
+    approx = numeric_value(value, TIE_DIGITS + 20)
+    if abs(approx) < sp.Float(10) ** (-TIE_DIGITS):
+        return 0
+    return 1 if approx > 0 else -1
+
+
+class _Walk:
+    """Bottom-up (value, slope) evaluation along one direction, choosing branches."""
+
+    def __init__(self, point: Mapping[sp.Symbol, sp.Expr], direction: Mapping[sp.Symbol, int]):
+        self.point = {k: sp.S(v) for k, v in point.items()}
+        self.direction = direction
+        self.cache: dict[sp.Expr, tuple[sp.Expr, sp.Expr, sp.Expr]] = {}
+        self.decisions: list[Decision] = []
+
+    def slope_of(self, expr: sp.Expr) -> sp.Expr:
+        """The directional derivative of a smooth expression, as an expression."""
+        return sp.Add(*[s * sp.diff(expr, v) for v, s in self.direction.items() if s])
+
+    def walk(self, node: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+        """(smooth expression, value at the point, slope at the point) of ``node``."""
+        if node in self.cache:
+            return self.cache[node]
+        if not node.has(*_KINKS):
+            value = node.xreplace(self.point)
+            slope = self.slope_of(node).xreplace(self.point) if node.free_symbols else sp.S(0)
+            result = (node, value, slope)
+        elif isinstance(node, _KINKS):
+            result = self.kink(node)
+        else:
+            parts = [self.walk(a) for a in node.args]
+            smooth = node.func(*[p[0] for p in parts])
+            value = node.func(*[p[1] for p in parts])
+            dummies = [sp.Dummy() for _ in parts]
+            outer = node.func(*dummies)
+            slope = sp.Add(*[sp.diff(outer, d).xreplace(dict(zip(dummies, [p[1] for p in parts])))
+                             * p[2] for d, p in zip(dummies, parts) if p[2] != 0])
+            result = (smooth, value, slope)
+        self.cache[node] = result
+        return result
+
+    def kink(self, node: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+        if isinstance(node, sp.Abs):
+            e, v, s = self.walk(node.args[0])
+            options = [(e, v, s), (-e, -v, -s)]
+            larger = True
+        else:
+            options = [self.walk(a) for a in node.args]
+            larger = isinstance(node, sp.Max)
+        best = options[0]
+        for option in options[1:]:
+            order = _sign(option[1] - best[1]) or _sign(option[2] - best[2])
+            if (order > 0) == larger and order != 0:
+                best = option
+        for option in options:
+            if option is best or _sign(option[1] - best[1]) != 0:
+                continue
+            difference = best[0] - option[0]
+            slope = self.slope_of(difference)
+            kind = "slope tie" if _sign(best[2] - option[2]) == 0 else "slope"
+            self.decisions.append(Decision(kind, difference, slope))
+        return best
+
+
+def directional_branch(expr: sp.Expr, point: Mapping[sp.Symbol, sp.Expr],
+                       direction: Mapping[sp.Symbol, int]) -> tuple[sp.Expr, list[Decision]]:
+    """A smooth expression equal to ``expr`` to first order at ``point`` along ``direction``,
+    and the tie decisions that chose it.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> right, _ = directional_branch(sp.Abs(x), {x: 0}, {x: 1})
+    >>> left, _ = directional_branch(sp.Abs(x), {x: 0}, {x: -1})
+    >>> right, left
+    (x, -x)
+    """
+    walk = _Walk(point, direction)
+    smooth, _, _ = walk.walk(expr)
+    return smooth, walk.decisions
+
+
+def one_sided_partials(expr: sp.Expr, variables: Sequence[sp.Symbol],
+                       point: Mapping[sp.Symbol, Any]) -> tuple[tuple, tuple]:
+    """dF/dx_i from the right and from the left at ``point``, for each variable.
+
+    The right derivative is D_{+e_i} F; the left one is -D_{-e_i} F; the partial derivative
+    exists where they agree.
+    """
+    right, left = [], []
+    for var in variables:
+        plus, _ = directional_branch(expr, point, {var: 1})
+        minus, _ = directional_branch(expr, point, {var: -1})
+        at = {k: sp.S(v) for k, v in point.items()}
+        right.append(sp.diff(plus, var).xreplace(at))
+        left.append(sp.diff(minus, var).xreplace(at))
+    return tuple(right), tuple(left)
