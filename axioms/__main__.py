@@ -1,9 +1,9 @@
-"""Command line: ``python -m axioms check [EXPR ...] --method NAME`` and ``... matrix``.
+"""Command line: ``python -m axioms check [EXPR ...] --method M`` and ``... matrix``.
 
-Exit status: 0 when every checked axiom holds or is undecided, 1 when one is violated
-(so ``check`` can gate a CI job like a failing test), 2 for a user error (a bad
-expression, an unknown method or axiom, a method that cannot be loaded) with one
-line on stderr.
+Exit status of ``check``: 0 nothing violated and no method error, 1 an axiom is violated, 3
+the method failed (raised, or returned something that is not an attribution), 2 bad input
+(a bad expression, an unknown method or axiom, a method that cannot be loaded), with one line
+on stderr. ``matrix`` exits 0 (its violations are the table's content) or 2.
 """
 
 from __future__ import annotations
@@ -11,65 +11,92 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 
-from axioms.checks import AXIOMS, check
+from axioms.axiom import AXIOMS, glossary
 from axioms.matrix import MATRIX_EXAMPLES, compute_matrix, format_matrix
-from axioms.methods import METHODS, get_method
+from axioms.methods import METHODS
+from axioms.search import DEFAULT_EXAMPLES, check
+from axioms.tolerance import FLOAT_RTOL
+from axioms.verdict import LEGEND, Report, exit_status
 from proofs.cli import ArgumentParser as _Parser  # one-line usage errors, exit 2
 from proofs.errors import IGVerifyError
 
+_METHOD_HELP = (f"a built-in ({', '.join(METHODS)}) or module:function, a callable "
+                "method(F, x, baseline) (see axioms.contract)")
+_EPILOG = ("verdicts: proved (an identity or a cited theorem), no counterexample (tested, "
+           "not proved), violated (smallest witness, expected, got, size), error (the method "
+           "failed; not an axiom verdict), undecided.\n"
+           "exit status: 0 nothing violated, 1 violated, 3 method error, 2 bad input.\n\n"
+           "axioms (slug (column): statement (source)):\n" + glossary(96))
+
+
+def _common(p: argparse.ArgumentParser, examples: int) -> None:
+    p.add_argument("--axiom", action="append", choices=list(AXIOMS), metavar="SLUG",
+                   help="repeatable; a slug from the list below (default: all)")
+    p.add_argument("--examples", type=int, default=examples,
+                   help=f"random examples per axiom after the known cases (default {examples})")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random draws (default 0)")
+    p.add_argument("--rtol", type=float, default=None,
+                   help=f"relative tolerance (default: exact answers exactly, floats "
+                        f"{FLOAT_RTOL:g}); applies to every comparison when given")
+    p.add_argument("--atol", type=float, default=None, help="absolute tolerance (default 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m axioms",
-                description="Check attribution methods against the axioms of paper 000.")
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = _Parser(prog="python -m axioms", formatter_class=fmt, epilog=_EPILOG,
+                description="Check attribution methods against the axioms of Sundararajan, "
+                            "Taly & Yan (2017) and Lundstrom, Huang & Razaviyayn (2022).")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    c = sub.add_parser("check", help="check one method against the axioms",
-                       description="Exit status 1 when an axiom is violated, 2 on bad input.")
+    c = sub.add_parser("check", help="check one method against the axioms", epilog=_EPILOG,
+                       formatter_class=fmt,
+                       description="Known witness families first, then a seeded hypothesis "
+                                   "search.")
     c.add_argument("functions", nargs="*", metavar="EXPR",
-                   help="functions such as 'x1*x2**2' (default: the search draws them)")
-    c.add_argument("--method", required=True,
-                   help=f"one of {', '.join(METHODS)} or module:function")
-    c.add_argument("--axiom", action="append", choices=list(AXIOMS), metavar="NAME",
-                   help=f"repeatable; one of {', '.join(AXIOMS)} (default: all)")
-    c.add_argument("--examples", type=int, default=25, help="search examples per axiom")
-    c.add_argument("--json", action="store_true", help="print one JSON object")
-    m = sub.add_parser("matrix", help="every method against every axiom")
-    m.add_argument("--json", action="store_true", help="print one JSON object")
-    m.add_argument("--examples", type=int, default=MATRIX_EXAMPLES,
-                   help="search examples per cell")
+                   help="functions such as 'x1*x2**2' (default: the known families, then "
+                        "random polynomials and ReLU networks)")
+    c.add_argument("--method", required=True, help=_METHOD_HELP)
+    _common(c, DEFAULT_EXAMPLES)
+    m = sub.add_parser("matrix", help="methods against every axiom", epilog=_EPILOG,
+                       formatter_class=fmt, description=LEGEND)
+    m.add_argument("--method", action="append", metavar="METHOD",
+                   help=f"repeatable; adds a row (default: the built-ins). {_METHOD_HELP}")
+    _common(m, MATRIX_EXAMPLES)
     m.add_argument("--workers", type=int, default=None, help="processes (default: CPUs, <= 4)")
     return p
 
 
+def _kwargs(args) -> dict:
+    if args.examples < 0:
+        raise IGVerifyError("--examples must be at least 0")
+    return dict(max_examples=args.examples, seed=args.seed, rtol=args.rtol, atol=args.atol)
+
+
 def _check(args) -> int:
+    from axioms.contract import as_method
     from proofs import Function
 
-    method = get_method(args.method)
+    method = as_method(args.method)
     functions = [Function(e) for e in args.functions] or None
-    if args.examples < 1:
-        raise IGVerifyError("--examples must be at least 1")
-    results = [check(method, a, functions=functions, max_examples=args.examples)
-               for a in (args.axiom or list(AXIOMS))]
+    kw = _kwargs(args)
+    results = [check(method, a, functions=functions, **kw) for a in (args.axiom or AXIOMS)]
+    report = Report(method.name, results)
     if args.json:
-        print(json.dumps({"method": method.name, "results": [r.to_dict() for r in results]},
-                         indent=2))
+        print(json.dumps(report.to_dict(), indent=2))
     else:
-        for r in results:
-            print(r.message())
-            print()
-    return 1 if any(r.verdict == "violated" for r in results) else 0
+        print(str(report))
+    return exit_status(results)
 
 
 def _matrix(args) -> int:
-    t = time.perf_counter()
-    cells = compute_matrix(max_examples=args.examples, workers=args.workers)
-    seconds = time.perf_counter() - t
+    methods = list(METHODS) + [m for m in (args.method or []) if m not in METHODS] \
+        if args.method else None
+    matrix = compute_matrix(methods, args.axiom, workers=args.workers, **_kwargs(args))
     if args.json:
-        print(json.dumps({"cells": [c.to_dict(with_method=True) for c in cells],
-                          "seconds": round(seconds, 2)}, indent=2))
+        print(json.dumps(matrix.to_dict(), indent=2))
     else:
-        print(format_matrix(cells, seconds))
+        print(format_matrix(matrix.cells, matrix.seconds))
     return 0
 
 

@@ -1,84 +1,143 @@
-"""The matrix of methods against axioms, computed (exact cases, then search), not copied."""
+"""The matrix of methods against axioms, computed by :func:`axioms.check`, not copied.
+
+Rows are methods (the built-ins, and any you add in any form of :mod:`axioms.contract`),
+columns the axioms; each cell is a :class:`~axioms.verdict.Result`.
+
+>>> m = compute_matrix(["cost-share"], ["linearity", "completeness"], max_examples=2)
+>>> [c.verdict for c in m.cells]
+['proved', 'violated']
+"""
 
 from __future__ import annotations
 
+import html
 import os
-import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
-from axioms.checks import AXIOMS, check
+from axioms.axiom import AXIOMS, glossary
+from axioms.contract import as_method
 from axioms.methods import METHODS
-from axioms.verdict import Verdict
+from axioms.search import check
+from axioms.verdict import LEGEND, MARKS, VIOLATED, Result
 
-__all__ = ["MATRIX_EXAMPLES", "compute_matrix", "format_matrix"]
+__all__ = ["MATRIX_EXAMPLES", "Matrix", "compute_matrix", "format_matrix"]
 
-#: search examples per cell (each cell also runs its exact cases first)
-MATRIX_EXAMPLES = 10
-
-
-def _cell(args: tuple[str, str, int]) -> Verdict:
-    method, axiom, n = args
-    return check(method, axiom, max_examples=n)
+#: random examples per cell (every cell also runs its known cases first)
+MATRIX_EXAMPLES = 5
 
 
-def compute_matrix(methods: Sequence[str] | None = None, axioms: Sequence[str] | None = None,
-                   max_examples: int = MATRIX_EXAMPLES, workers: int | None = None
-                   ) -> list[Verdict]:
-    """Every (method, axiom) cell, in order; ``workers`` processes (default: the CPU count,
-    at most 4; 1 runs in this process)."""
+def _cell(args) -> Result:
+    method, axiom, kwargs = args
+    return check(method, axiom, **kwargs)
+
+
+@dataclass
+class Matrix:
+    """The cells, in row order, and the seconds they took."""
+
+    cells: list[Result]
+    seconds: float | None = None
+
+    def to_dict(self) -> dict:
+        out: dict = {"cells": [c.to_dict(with_method=True) for c in self.cells]}
+        if self.seconds is not None:
+            out["seconds"] = round(self.seconds, 2)
+        return out
+
+    def __str__(self) -> str:
+        return format_matrix(self.cells, self.seconds)
+
+    def _grid(self):
+        methods = list(dict.fromkeys(c.method for c in self.cells))
+        axioms = list(dict.fromkeys(c.axiom for c in self.cells))
+        table = {(c.method, c.axiom): c for c in self.cells}
+        return methods, axioms, table
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        methods, axioms, table = self._grid()
+        head = "".join(f"<th title='{e(AXIOMS[a].full_statement())}'>"
+                       f"{e(AXIOMS[a].short)}</th>" for a in axioms)
+        rows = []
+        for m in methods:
+            cells = []
+            for a in axioms:
+                c = table.get((m, a))
+                mark = MARKS[c.verdict] if c else ""
+                cells.append(f"<td title='{e(c.evidence if c else '')}'>{e(mark)}</td>")
+            rows.append(f"<tr><th>{e(m)}</th>{''.join(cells)}</tr>")
+        legend = "<br>".join(e(line) for line in glossary().splitlines())
+        return (f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}"
+                f"</tbody></table><p>{e(LEGEND)}</p><p><small>{legend}</small></p>")
+
+    def _repr_markdown_(self) -> str:
+        methods, axioms, table = self._grid()
+        lines = ["| method | " + " | ".join(AXIOMS[a].short for a in axioms) + " |",
+                 "|---|" + "---|" * len(axioms)]
+        for m in methods:
+            marks = [MARKS[table[(m, a)].verdict] if (m, a) in table else "" for a in axioms]
+            lines.append(f"| {m} | " + " | ".join(marks) + " |")
+        return "\n".join(lines + ["", LEGEND])
+
+
+def compute_matrix(methods: Sequence | None = None, axioms: Sequence[str] | None = None,
+                   max_examples: int = MATRIX_EXAMPLES, workers: int | None = None,
+                   **kwargs) -> Matrix:
+    """Every (method, axiom) cell, in order. ``methods``: built-in names, ``module:function``
+    names or callables (default: the built-ins); ``workers`` processes (default: the CPU
+    count, at most 4; 1, or a callable method, runs in this process); other keyword
+    arguments go to :func:`axioms.check` (seed, rtol, atol, kinds)."""
+    import time
+
+    t = time.perf_counter()
     methods = list(methods or METHODS)
+    resolved = [as_method(m) for m in methods]  # bad names fail here, before any work
     axioms = list(axioms or AXIOMS)
-    jobs = [(m, a, max_examples) for m in methods for a in axioms]
+    kwargs = dict(kwargs, max_examples=max_examples)
+    picklable = all(isinstance(m, str) for m in methods)
+    specs = methods if picklable else resolved
+    jobs = [(m, a, kwargs) for m in specs for a in axioms]
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
-    if workers <= 1 or len(jobs) < 4:
-        return [_cell(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_cell, jobs, chunksize=2))
+    if workers <= 1 or len(jobs) < 4 or not picklable:
+        cells = [_cell(j) for j in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            cells = list(pool.map(_cell, jobs, chunksize=1))
+    return Matrix(cells, time.perf_counter() - t)
 
 
-_SHORT = {"holds": "yes", "violated": "NO", "undecided": "?"}
-_ABBREV = {"sensitivity-a": "sens-a", "implementation-invariance": "impl-inv",
-           "completeness": "compl", "linearity": "linear", "dummy": "dummy",
-           "symmetry": "symm", "asi": "asi", "ndp": "ndp", "dist-sensitivity-a": "d-sens-a",
-           "dist-completeness": "d-compl", "dist-symmetry": "d-symm", "dist-ndp": "d-ndp"}
-
-
-def format_matrix(cells: Sequence[Verdict], seconds: float | None = None) -> str:
-    """A human table: yes (holds), NO (violated, witness below), ? (undecided)."""
+def format_matrix(cells: Sequence[Result], seconds: float | None = None) -> str:
+    """A human table with its legend, the axioms' glossary and the violations' witnesses."""
     methods = list(dict.fromkeys(c.method for c in cells))
     axioms = list(dict.fromkeys(c.axiom for c in cells))
     table = {(c.method, c.axiom): c for c in cells}
     width = max(len(m) for m in methods) + 2
-    cols = [_ABBREV.get(a, a) for a in axioms]
-    lines = ["".ljust(width) + " ".join(c.rjust(max(len(c), 3)) for c in cols)]
+    cols = [AXIOMS[a].short if a in AXIOMS else a for a in axioms]
+    widths = [max(len(c), 6) for c in cols]
+    lines = ["".ljust(width) + " ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True))]
     for m in methods:
-        row = [_SHORT[table[(m, a)].verdict].rjust(max(len(col), 3))
-               for a, col in zip(axioms, cols, strict=True)]
+        row = [MARKS[table[(m, a)].verdict].rjust(w) if (m, a) in table else "".rjust(w)
+               for a, w in zip(axioms, widths, strict=True)]
         lines.append(m.ljust(width) + " ".join(row))
-    lines.append("")
-    lines.append("yes = holds (exact identities + search; evidence in --json), "
-                 "NO = violated, ? = undecided")
-    lines.append("witnesses of the violations:")
-    for c in cells:
-        if c.verdict == "violated" and c.witness:
-            w = c.witness
-            desc = f"F = {w.get('function')}"
-            if "G" in w:
-                desc += f", G = {w['G']}"
-            desc += f", x = {w.get('input')}"
-            if "baseline" in w:
-                desc += f", x' = {w['baseline']}"
-            if "distribution" in w:
-                desc += f", D = {w['distribution']}"
-            lines.append(f"  {c.method} / {c.axiom}: {desc}: got {w.get('got')}")
+    lines += ["", LEGEND, "", "axioms:", glossary(), ""]
+    bad = [c for c in cells if c.verdict in (VIOLATED, "error") and c.witness]
+    if bad:
+        lines.append("witnesses:")
+    for c in bad:
+        w = c.witness
+        desc = f"F = {w.get('function')}"
+        if "G" in w:
+            desc += f", G = {w['G']}"
+        desc += f", x = {w.get('input')}"
+        if "baseline" in w:
+            desc += f", x' = {w['baseline']}"
+        if "distribution" in w:
+            desc += f", D = {w['distribution']}"
+        got = w.get("got", w.get("error"))
+        lines.append(f"  {c.method} / {c.axiom}: {desc}: got {got}")
     if seconds is not None:
         lines.append(f"computed in {seconds:.1f} s")
     return "\n".join(lines)
-
-
-def timed_matrix(**kwargs) -> tuple[list[Verdict], float]:
-    t = time.perf_counter()
-    cells = compute_matrix(**kwargs)
-    return cells, time.perf_counter() - t

@@ -5,33 +5,36 @@
 ...     assert_axiom("mypkg.attr:my_method", "completeness")
 
 ``assert_axiom`` raises ``AssertionError`` whose message is the smallest witness found (like
-hypothesis' falsifying example); an undecided verdict fails too unless ``allow_undecided``.
+hypothesis' falsifying example); "error" and "undecided" fail too (undecided unless
+``allow_undecided``). The method is taken in any form of :mod:`axioms.contract`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from axioms.checks import check
-from axioms.methods import Method
-from axioms.verdict import HOLDS, UNDECIDED, Verdict
+from axioms.search import check
+from axioms.verdict import NO_COUNTEREXAMPLE, PROVED, UNDECIDED, Result
 
 __all__ = ["assert_axiom", "assert_axioms"]
 
 
-def assert_axiom(method: Method | str | object, axiom: str, functions: Sequence | None = None,
-                 max_examples: int = 25, allow_undecided: bool = False) -> Verdict:
-    """Check ``axiom`` on ``method`` (a registered name, ``module:function``, a Method or a
-    plain callable ``method(F, x, baseline)``); raise AssertionError with the witness unless
-    it holds. Returns the verdict."""
-    if callable(method) and not isinstance(method, (Method, str)):
-        method = Method(getattr(method, "__name__", "method"), method)
-    verdict = check(method, axiom, functions=functions, max_examples=max_examples)
-    if verdict.verdict == HOLDS or (allow_undecided and verdict.verdict == UNDECIDED):
-        return verdict
-    raise AssertionError(verdict.message())
+def assert_axiom(method, axiom: str, functions: Sequence | None = None,
+                 allow_undecided: bool = False, **kwargs) -> Result:
+    """Check ``axiom`` on ``method``; raise AssertionError with the witness unless it is
+    proved or no counterexample is found. Keyword arguments go to :func:`axioms.check`
+    (max_examples, seed, rtol, atol, kinds). Returns the result.
+
+    >>> assert_axiom("ig", "dummy", max_examples=5).verdict
+    'proved'
+    """
+    result = check(method, axiom, functions, **kwargs)
+    ok = {PROVED, NO_COUNTEREXAMPLE} | ({UNDECIDED} if allow_undecided else set())
+    if result.verdict in ok:
+        return result
+    raise AssertionError(result.message())
 
 
-def assert_axioms(method, axioms: Sequence[str], **kwargs) -> list[Verdict]:
-    """:func:`assert_axiom` for several axioms; fails on the first that does not hold."""
+def assert_axioms(method, axioms: Sequence[str], **kwargs) -> list[Result]:
+    """:func:`assert_axiom` for several axioms; fails on the first that does not pass."""
     return [assert_axiom(method, a, **kwargs) for a in axioms]

@@ -1,5 +1,6 @@
-"""User methods: planted bugs are caught with small witnesses; broken methods give a clear
-verdict or a one-line error, never a crash."""
+"""User methods: one contract for check, assert_axiom, the matrix and the CLI; verdicts that
+say what was shown; tolerance for floats; method failures reported as errors, never as axiom
+verdicts; bad input a one-line error with exit status 2."""
 
 import json
 import os
@@ -8,107 +9,89 @@ import sys
 import textwrap
 from pathlib import Path
 
+import broken_methods as B
 import pytest
 import sympy as sp
 
-from axioms import METHODS, Method, assert_axiom, check, evaluate
-from axioms.methods import MethodOutputError
+from axioms import METHODS, Method, assert_axiom, check, check_all, evaluate
+from axioms.contract import MethodOutputError
 from proofs import Function
 
 ROOT = Path(__file__).resolve().parents[1]
-ig = METHODS["ig"]
+TESTS = Path(__file__).resolve().parent
 
 
-def scaled(F, x, baseline):
-    return [0.99 * float(a) for a in ig(F, x, baseline)]
+def _run(args, extra_path=None, timeout=300):
+    env = dict(os.environ)
+    paths = [str(ROOT), str(TESTS)] + ([str(extra_path)] if extra_path else [])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return subprocess.run([sys.executable, "-m", "axioms", *args], capture_output=True,
+                          text=True, env=env, timeout=timeout, cwd=ROOT)
 
 
-def swapped(F, x, baseline):
-    a = list(ig(F, x, baseline))
-    if len(a) >= 2:
-        a[0], a[1] = a[1], a[0]
-    return a
-
-
-def _size(witness):
-    return sum(len(v) for v in witness.values())
-
-
-def test_scaled_ig_violates_completeness_with_small_witness():
-    v = check(Method("scaled", scaled), "completeness", max_examples=15)
+@pytest.mark.parametrize("form", [B.scaled, "broken_methods:scaled", Method("scaled", B.scaled)])
+def test_one_contract_for_check_and_assert_axiom(form):
+    v = check(form, "completeness", max_examples=0)
     assert v.verdict == "violated"
-    assert len(v.witness["function"]) <= 40, v.witness
+    # x1*x2**2 from 0 to (1, 1): IG = (1/3, 2/3), times 0.99: sum 0.99, off by 0.01
+    assert v.witness["function"] == "x1*x2**2" and v.witness["size"] == "0.01"
+    with pytest.raises(AssertionError, match="smallest example"):
+        assert_axiom(form, "completeness", max_examples=0)
 
 
-def test_swapped_coordinates_violate_dummy():
-    v = check(Method("swapped", swapped), "dummy", max_examples=15)
-    assert v.verdict == "violated"
-    assert len(v.witness["function"]) <= 40, v.witness
+def test_midpoint_rule_error_is_reported_with_its_size():
+    # midpoint rule with 50 steps on d/dt F(t, t) = 3 t**2: error h**2/24 * (6 - 0) = 1e-4
+    v = check(B.midpoint, "completeness", ["x1*x2**2"], max_examples=0)
+    assert v.verdict == "violated" and v.witness["size"] == "0.0001"
+    assert "0.9999" in v.witness["got"]
+    ok = check(B.midpoint, "completeness", ["x1*x2**2"], max_examples=5, rtol=1e-3)
+    assert ok.verdict == "no counterexample" and "rtol=0.001" in ok.evidence
 
 
-def test_swapped_coordinates_caught_by_sensitivity_a():
-    # symmetry cannot see a swap (it compares A_i and A_j where they must agree), so the swap
-    # is caught by dummy (above) and by sensitivity(a): only coordinate i moves, and the
-    # swapped method puts IG's A_i on coordinate j and 0 on i
-    v = check(Method("swapped", swapped), "sensitivity-a", max_examples=15)
-    assert v.verdict == "violated"
-    assert v.witness["got"].endswith("= 0")
-    assert len(v.witness["function"]) <= 40, v.witness
+def test_float32_rounding_is_caught_by_default_and_accepted_with_rtol():
+    v = check(B.float32, "completeness", max_examples=0)
+    assert v.verdict == "violated" and float(v.witness["size"]) < 1e-6
+    assert check(B.float32, "completeness", max_examples=3, rtol=1e-6).verdict == \
+        "no counterexample"
 
 
-def test_crash_on_one_input_is_undecided_with_that_input():
+def test_exact_answers_are_compared_exactly():
+    def off_by_tiny(F, x, baseline):
+        a = list(METHODS["ig"](F, x, baseline))
+        a[0] += sp.Rational(1, 10**30)
+        return a
+
+    v = check(off_by_tiny, "completeness", max_examples=0)
+    assert v.verdict == "violated" and v.witness["size"] == "1e-30"
+
+
+@pytest.mark.parametrize("name", B.MALFORMED)
+def test_malformed_output_is_an_error_not_a_violation(name):
+    v = check(getattr(B, name), "completeness", max_examples=3)
+    assert v.verdict == "error", v.message()
+    assert v.witness["input"] and v.witness["error"] and "\n" not in v.witness["error"]
+    assert "not an axiom verdict" in v.evidence
+
+
+def test_crash_on_one_input_is_an_error_with_that_input():
     def picky(F, x, baseline):
         if len(x) == 1:
             raise IndexError("list index out of range")
-        return ig(F, x, baseline)
+        return B.exact_ig_floats(F, x, baseline)
 
-    v = check(Method("picky", picky), "sensitivity-a", max_examples=10)
-    assert v.verdict == "undecided" and "IndexError" in v.evidence
+    v = check(picky, "sensitivity-a", max_examples=10)
+    assert v.verdict == "error" and "IndexError" in v.witness["error"]
     assert v.witness["input"].count(",") == 0  # the one-variable input that broke it
-
-
-def test_assert_axiom_raises_with_the_witness():
-    with pytest.raises(AssertionError, match="smallest example"):
-        assert_axiom(scaled, "completeness", max_examples=10)
-    assert assert_axiom("ig", "dummy", max_examples=5).verdict == "holds"
-
-
-def raises(F, x, baseline):
-    raise ZeroDivisionError("boom")
-
-
-def wrong_length(F, x, baseline):
-    return [0] * (len(x) + 1)
-
-
-def nan(F, x, baseline):
-    return [float("nan")] * len(x)
-
-
-def not_numbers(F, x, baseline):
-    return ["a"] * len(x)
-
-
-def test_raising_method_is_undecided_with_one_line_reason():
-    v = check(Method("raises", raises), "completeness", max_examples=5)
-    assert v.verdict == "undecided"
-    assert "ZeroDivisionError: boom" in v.evidence and "\n" not in v.evidence
-    assert v.witness is not None
-
-
-@pytest.mark.parametrize("bad", [wrong_length, nan, not_numbers])
-def test_invalid_output_is_a_violation_with_the_reason(bad):
-    v = check(Method(bad.__name__, bad), "completeness", max_examples=5)
-    assert v.verdict == "violated"
-    assert "\n" not in v.witness["got"]
 
 
 def test_evaluate_validates_output():
     F = Function("x1*x2")
     with pytest.raises(MethodOutputError, match="3 attributions for 2 variables"):
-        evaluate(wrong_length, F, (1, 1), (0, 0))
+        evaluate(B.wrong_length, F, (1, 1), (0, 0))
     with pytest.raises(MethodOutputError, match="finite"):
-        evaluate(nan, F, (1, 1), (0, 0))
+        evaluate(B.nan, F, (1, 1), (0, 0))
+    a = evaluate(B.exact_ig_numpy, F, (1, 1), (0, 0))
+    assert a == (sp.Rational(1, 2), sp.Rational(1, 2)) and a.inexact
 
 
 def test_unsupported_function_for_a_method_is_undecided():
@@ -117,18 +100,49 @@ def test_unsupported_function_for_a_method_is_undecided():
     assert "deeplift" in v.evidence
 
 
+def test_proved_by_identity_for_the_given_function():
+    v = check(METHODS["ig"], "completeness", ["x1*x2**2 + x3"], max_examples=0)
+    assert v.verdict == "proved" and "identity" in v.evidence and "x1*x2**2 + x3" in v.evidence
+    # a float method cannot take symbolic inputs: tested, not proved
+    w = check(B.exact_ig_floats, "completeness", ["x1*x2**2 + x3"], max_examples=3)
+    assert w.verdict == "no counterexample" and "holds" not in w.evidence
+
+
+def test_the_search_is_deterministic_for_a_seed():
+    a = check(B.exact_ig_floats, "linearity", max_examples=4, seed=7).to_dict()
+    b = check(B.exact_ig_floats, "linearity", max_examples=4, seed=7).to_dict()
+    assert a == b and a["examples"]["random"] > 0
+
+
 def test_shapley_shubik_equals_discrete_shapley_value():
     F = Function("x1*x2**2 + relu(x1 - x3) + x2*x3")
     x, b = (2, 1, sp.Rational(1, 2)), (0, -1, 1)
     assert METHODS["shapley-shubik"](F, x, b) == METHODS["shapley-value"](F, x, b)
 
 
-def _run(args, extra_path=None, timeout=120):
-    env = dict(os.environ)
-    paths = [str(ROOT)] + ([str(extra_path)] if extra_path else [])
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    return subprocess.run([sys.executable, "-m", "axioms", *args], capture_output=True,
-                          text=True, env=env, timeout=timeout, cwd=ROOT)
+def test_report_renders_in_notebooks():
+    r = check_all("cost-share", ["linearity", "completeness"], max_examples=1)
+    assert r.exit_status == 1
+    assert "<table>" in r._repr_html_() and "| linearity | proved |" in r._repr_markdown_()
+    assert r["completeness"].verdict == "violated"
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("examples", ["0", "200"])
+def test_cli_issue_example_is_consistent_at_any_budget(examples):
+    # a midpoint-rule IG steps over a kink just before the input: A_1 = 0 while F changes
+    r = _run(["check", "relu(relu(x1) - 1 - relu(x2))", "--method", "broken_methods:midpoint",
+              "--axiom", "sensitivity-a", "--axiom", "dist-sensitivity-a", "--examples",
+              examples, "--json"])
+    assert r.returncode == 1, r.stderr
+    out = json.loads(r.stdout)
+    single, dist = out["results"]
+    assert single["verdict"] == dist["verdict"] == "violated"
+    assert dist["witness"]["distribution"] == "{" + single["witness"]["baseline"] + ": 1}"
+    assert single["witness"]["input"] == dist["witness"]["input"]
+    assert set(single) == {"axiom", "verdict", "evidence", "witness", "examples"}
 
 
 def test_cli_user_method_by_module_function(tmp_path):
@@ -140,13 +154,20 @@ def test_cli_user_method_by_module_function(tmp_path):
             return [v * 99 / 100 for v in A.values]
     """))
     r = _run(["check", "x1*x2**2", "--method", "mymethods:scaled_ig", "--axiom",
-              "completeness", "--axiom", "dummy", "--examples", "10", "--json"], tmp_path)
+              "completeness", "--axiom", "dummy", "--examples", "3", "--json"], tmp_path)
     assert r.returncode == 1, r.stderr  # a violation, like a failing test
     out = json.loads(r.stdout)
     verdicts = {x["axiom"]: x["verdict"] for x in out["results"]}
-    assert verdicts == {"completeness": "violated", "dummy": "holds"}
+    # dummy: the identity A_3 = 0 for symbolic inputs, F with an extra variable x3
+    assert verdicts == {"completeness": "violated", "dummy": "proved"}
     w = out["results"][0]["witness"]
     assert w["function"] == "x1*x2**2" and set(w) >= {"input", "baseline", "expected", "got"}
+
+
+def test_cli_method_error_exits_3():
+    r = _run(["check", "--method", "broken_methods:wrong_length", "--axiom", "completeness",
+              "--examples", "0"])
+    assert r.returncode == 3 and "error" in r.stdout and "3 attributions" in r.stdout
 
 
 @pytest.mark.parametrize("args", [
@@ -155,6 +176,8 @@ def test_cli_user_method_by_module_function(tmp_path):
     ["check", "x1", "--method", "no_such_module_xyz:f"],
     ["check", "x1", "--method", "ig", "--axiom", "nope"],
     ["check", "__import__('os')", "--method", "ig"],
+    ["check", "x1", "--method", "ig", "--rtol", "-1"],
+    ["matrix", "--method", "nope"],
     ["frobnicate"],
 ])
 def test_cli_user_errors_exit_2_with_one_line(args):
@@ -163,12 +186,20 @@ def test_cli_user_errors_exit_2_with_one_line(args):
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
 
 
-def test_cli_matrix_json():
-    r = _run(["matrix", "--json", "--examples", "3"], timeout=300)
+def test_cli_help_has_the_glossary():
+    r = _run(["check", "--help"])
+    assert r.returncode == 0
+    for slug in ("d-sens-a", "impl-inv", "ndp", "asi", "Lundstrom, Huang & Razaviyayn (2022)"):
+        assert slug in r.stdout
+
+
+def test_cli_matrix_json_with_an_added_row():
+    r = _run(["matrix", "--json", "--examples", "1", "--axiom", "completeness", "--method",
+              "broken_methods:scaled"])
     assert r.returncode == 0, r.stderr
     cells = json.loads(r.stdout)["cells"]
-    assert {c["verdict"] for c in cells} <= {"holds", "violated", "undecided"}
     table = {(c["method"], c["axiom"]): c for c in cells}
-    assert table[("xu-path", "ndp")]["verdict"] == "violated"
-    assert table[("ig", "ndp")]["verdict"] == "holds"
+    assert table[("broken_methods:scaled", "completeness")]["verdict"] == "violated"
+    assert table[("ig", "completeness")]["verdict"] == "proved"
+    assert table[("cost-share", "completeness")]["verdict"] == "violated"
     assert set(cells[0]) == {"method", "axiom", "verdict", "witness", "evidence"}
