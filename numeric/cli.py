@@ -1,4 +1,5 @@
-"""Command line: ``python -m numeric crosscheck`` and ``python -m numeric bench``.
+"""Command line: ``python -m numeric crosscheck``, ``python -m numeric bench`` and
+``python -m numeric prune``.
 
 A human table by default, one JSON object with ``--json``. A user error prints one line on
 stderr and exits with status 2.
@@ -40,7 +41,60 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--write", metavar="PATH", default=None,
                        help="replace the '## numeric' section of a results file, e.g. "
                             "benchmarks/RESULTS.md")
+    prune = sub.add_parser("prune", help="pruning by internal-neuron attributions on digits "
+                                         "(Lundstrom, Huang & Razaviyayn (2022), sec. 7, App. L)")
+    prune.add_argument("--json", action="store_true", help="one JSON object")
+    prune.add_argument("--figures", metavar="DIR", default=None,
+                       help="write one PNG per figure into DIR")
+    prune.add_argument("--quick", action="store_true",
+                       help="tiny training and coarse curves (seconds; for tests)")
+    prune.add_argument("--cache", metavar="DIR", default=None,
+                       help="where trained weights are kept (default ~/.cache/igverify/prune, "
+                            "or $IGVERIFY_CACHE/prune)")
+    prune.add_argument("--steps", type=int, default=None,
+                       help="Gauss-Legendre nodes (default 32; 8 with --quick)")
+    prune.add_argument("--seeds", type=int, default=None,
+                       help="random pruning orders (default 5; 2 with --quick)")
+    prune.add_argument("--class", dest="focus_class", type=int, default=7, choices=range(10),
+                       metavar="C", help="the class of the per-class and patch experiments "
+                                         "(default 7)")
+    prune.add_argument("--write", metavar="PATH", default=None,
+                       help="replace the prune section of a results file, e.g. "
+                            "benchmarks/RESULTS.md")
     return parser
+
+
+def _prune(args) -> int:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("error: the prune command needs scikit-learn for the digits data: "
+              "pip install 'scikit-learn>=1.3' (or pip install 'igverify[experiments]')",
+              file=sys.stderr)
+        return 2
+    from .experiments.figures import draw_all
+    from .experiments.prune import PruneSettings, run_prune
+    from .experiments.report import format_report, write_section
+
+    steps = args.steps if args.steps is not None else 8 if args.quick else 32
+    seeds = args.seeds if args.seeds is not None else 2 if args.quick else 5
+    if steps < 1 or seeds < 1:
+        print("error: --steps and --seeds must be at least 1", file=sys.stderr)
+        return 2
+    settings = PruneSettings(steps=steps, seeds=seeds, focus_class=args.focus_class,
+                             quick=args.quick)
+    report = run_prune(settings, cache_dir=args.cache)
+    try:
+        if args.figures:
+            report["figures"] = draw_all(report, args.figures)
+        if args.write:
+            write_section(report, args.write)
+    except OSError as exc:
+        print(f"error: cannot write {exc.filename or ''}: {exc.strerror or exc}; choose a "
+              "writable path", file=sys.stderr)
+        return 2
+    print(json.dumps(_clean(report)) if args.json else format_report(report))
+    return 0
 
 
 def _clean(obj):
@@ -57,9 +111,11 @@ def _clean(obj):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
-        print("error: give a command: crosscheck or bench (see --help)", file=sys.stderr)
+        print("error: give a command: crosscheck, bench or prune (see --help)", file=sys.stderr)
         return 2
     try:
+        if args.command == "prune":
+            return _prune(args)
         if args.command == "crosscheck":
             from .crosscheck import crosscheck, format_table
 

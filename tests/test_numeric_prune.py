@@ -1,0 +1,154 @@
+"""The pruning experiments (Lundstrom, Huang & Razaviyayn (2022), sec. 7, App. L.2, M): the
+building blocks on tiny models with hand-checked numbers, the trained digits networks'
+identities, reproducible training, and ``python -m numeric prune --quick`` end to end."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+from numeric.cli import main  # noqa: E402
+from numeric.conductance import check_identities, conductance  # noqa: E402
+from numeric.experiments.digits import (  # noqa: E402
+    TrainSettings,
+    appm_net,
+    digits_split,
+    trained_net,
+)
+from numeric.experiments.prune import class_accuracies, counts_for, zeroed  # noqa: E402
+
+nn = torch.nn
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """One quick run of the command, shared by the tests that read its output."""
+    root = tmp_path_factory.mktemp("prune")
+    results = root / "RESULTS.md"
+    results.write_text("# Benchmark results\n\n## numeric\n\nkept\n")
+    argv = ["prune", "--quick", "--json", "--figures", str(root / "figs"), "--cache",
+            str(root / "cache"), "--write", str(results)]
+    return root, argv
+
+
+def test_zeroing_units_and_channels_by_hand():
+    conv = nn.Conv2d(1, 3, 1, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor([1.0, 2.0, 3.0]).view(3, 1, 1, 1))
+    net = nn.Sequential(conv, nn.Flatten(), nn.Linear(12, 1, bias=False))
+    with torch.no_grad():
+        net[2].weight.fill_(1.0)
+    x = torch.ones(1, 1, 2, 2)
+    net.requires_grad_(False)
+    assert float(net(x)) == 24.0  # 4 positions x (1 + 2 + 3)
+    with zeroed(net, "0", torch.tensor([1]), per_channel=True):
+        assert float(net(x)) == 16.0  # channel 1 (weight 2) gone
+    with zeroed(net, "0", torch.tensor([0, 11]), per_channel=False):
+        assert float(net(x)) == 20.0  # unit (0,0,0) = 1 and unit (2,1,1) = 3 gone
+    assert float(net(x)) == 24.0  # the hook is removed
+    assert counts_for(64, quick=False) == list(range(0, 65, 4))
+
+
+def test_class_accuracies_by_hand():
+    class Fixed(nn.Module):
+        def forward(self, x):
+            return nn.functional.one_hot(x[:, 0].long(), 10).double()
+
+    x = torch.tensor([[0.0], [1.0], [1.0], [2.0]])
+    y = torch.tensor([0, 1, 2, 2])
+    overall, per = class_accuracies(Fixed(), x, y)
+    assert overall == 0.75 and per[:3] == [1.0, 1.0, 0.5]
+
+
+def test_training_is_reproducible_and_cached(tmp_path):
+    data = digits_split()
+    settings = TrainSettings(activation="relu", epochs=1, train_limit=120)
+    a, cached_a = trained_net(settings, data, tmp_path / "one")
+    b, cached_b = trained_net(settings, data, tmp_path / "two")
+    c, cached_c = trained_net(settings, data, tmp_path / "one")
+    assert (cached_a, cached_b, cached_c) == (False, False, True)
+    for p, q, r in zip(a.state_dict().values(), b.state_dict().values(),
+                       c.state_dict().values()):
+        assert torch.equal(p, q) and torch.equal(p, r)
+
+
+def test_identities_on_a_trained_digits_network(tmp_path):
+    data = digits_split()
+    net, _ = trained_net(TrainSettings(activation="relu", epochs=2, train_limit=300), data,
+                         tmp_path)
+    x, y = data.x_test[:3], data.y_test[:3]
+    box = torch.zeros(1, 8, 8, dtype=torch.bool)
+    box[0, :2, 2:] = True
+    logits = net[:-1]
+    for layer in ("act4", "act2"):  # dense, conv: exact on the ReLU twin's logits
+        report = check_identities(logits, layer, x, target=y, method="exact", patch=box)
+        assert report.max_rel_gap() < 1e-12, str(report)
+    tanh = appm_net("tanh").double().eval()
+    report = check_identities(tanh, "act2", x, target=y, steps=16, patch=box)
+    for row in report.rows:
+        if row["holds_to_rounding"]:
+            assert row["max_rel_gap"] < 1e-9, str(report)
+    channels = conductance(tanh, "act2", x, target=y, steps=16, per_channel=True)
+    assert channels.shape == (3, 10)
+
+
+def test_prune_command_quick(quick_run, capsys):
+    root, argv = quick_run
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["experiments"]) == {"tanh", "relu"}
+    for exps in report["experiments"].values():
+        assert set(exps) == {"global", "per_class", "patch"}
+        g = exps["global"]["layers"]["conv"]
+        assert g["fractions"][0] == 0.0 and g["fractions"][-1] == 1.0
+        assert len(g["descending"]) == len(g["fractions"]) == len(g["random"][0])
+        assert g["units"] == 10 and sorted(g["ranking_descending"]) == list(range(10))
+        assert len(exps["global"]["layers"]["dense"]["ascending"]) == 5
+        assert set(exps["patch"]["curves"]) >= {"descending", "ascending", "random"}
+        for e in exps.values():
+            assert e["claims"] and all(isinstance(c["reproduced"], bool) and c["numbers"]
+                                       for c in e["claims"])
+        # no pruning: the accuracy the model had
+    acc = report["models"]["tanh"]["test_accuracy"]
+    assert report["experiments"]["tanh"]["global"]["layers"]["dense"]["descending"][0] == acc
+    # all units of the dense layer zeroed: the output no longer depends on the image, so the
+    # recomputed IG is zero (completeness: F(x) - F(x') = 0)
+    last = report["experiments"]["tanh"]["patch"]["curves"]["descending"]["all"][-1]
+    assert abs(last) < 1e-12
+    assert all(r["max_rel_gap"] < 1e-9 for r in report["identities"] if r["holds_to_rounding"])
+    assert len(report["figures"]) == 6
+    for path in report["figures"]:
+        with open(path, "rb") as fh:
+            assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+    text = (root / "RESULTS.md").read_text()
+    assert "## numeric\n\nkept" in text and text.count("## prune") == 1
+    assert "reproduced" in text
+    assert main(argv) == 0  # weights from the cache; the section is replaced, not repeated
+    again = json.loads(capsys.readouterr().out)
+    assert again["models"]["relu"]["from_cache"] is True
+    assert again["claims"] == report["claims"]  # deterministic
+    assert (root / "RESULTS.md").read_text().count("## prune") == 1
+
+
+def test_prune_command_errors(tmp_path, capsys, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["prune", "--quick", "--steps", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as if scikit-learn were missing
+    assert main(["prune", "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install" in err and "scikit-learn" in err and err.count("\n") == 1
