@@ -236,7 +236,7 @@ def _segment_gradient_sum(model: Model, a: tuple, b: tuple, target, nodes: torch
     steps saved."""
     split = _first_affine(model) if len(a) == 1 and not extra else None
     if split is None:
-        plain = type(model) is torch.nn.Sequential and not (
+        plain = type(model) is torch.nn.Sequential and len(a) == 1 and not extra and not (
             model._forward_hooks or model._forward_pre_hooks or model._backward_hooks)
         return _gradient_sum(list(model) if plain else model, a, b, target, nodes, weights,
                              batch_size, extra)
