@@ -33,7 +33,10 @@ DEFAULT_FIGURES = Path("figures")
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m counterexamples",
-                description="Run the published counterexamples to IG's claims, exactly.")
+                description="Run the published counterexamples to IG's claims, exactly.",
+                epilog="Claims and counterexamples are cited by author and year (for example "
+                       "Lundstrom, Huang & Razaviyayn (2022), App. E.1); REFERENCES.md in the "
+                       "repository lists every work in full (title, venue, arXiv id or DOI).")
     p.add_argument("name", nargs="?", help="one counterexample (see --list)")
     p.add_argument("--list", action="store_true", help="list the counterexamples and exit")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -144,7 +144,7 @@ COUNTEREXAMPLE = Counterexample(
     name=NAME,
     title="Cantor's staircase: C' = 0 a.e., so int C' = 0 while C(1) - C(0) = 1",
     claim="completeness holds for F continuous everywhere and differentiable a.e.",
-    source="Sundararajan et al. 2017, Prop. 1 remark; Lerma & Lucas 2021, sec. 1.2.1",
+    source="Sundararajan, Taly & Yan (2017), Prop. 1 remark; Lerma & Lucas (2021), sec. 1.2.1",
     published=EXPECTED,
     published_text="int_0^1 C' = 0 != 1 = C(1) - C(0)",
     compute=compute,

@@ -2,7 +2,7 @@
 
 The claim. Sundararajan, Taly & Yan (2017, Prop. 2), citing Friedman (2004): "path methods
 are the only attribution methods that always satisfy implementation invariance,
-sensitivity(b), linearity and completeness". Lundstrom, Huang & Razaviyayn (ICML 2022,
+sensitivity(b), linearity and completeness". Lundstrom, Huang & Razaviyayn (2022,
 sec. 3.2) state it rigorously as Claim 1: such a method is an ensemble of *monotone* path
 methods. They show it is false with a non-monotone path method (their App. C, which our copy
 of the paper lacks), so this module builds the cleanest instance and proves the sign exactly.
@@ -154,8 +154,8 @@ COUNTEREXAMPLE = Counterexample(
     title="a non-monotone path method gives a non-decreasing F a negative share",
     claim="methods with completeness, linearity, dummy and implementation invariance are "
           "ensembles of monotone path methods",
-    source="Sundararajan et al. 2017, Prop. 2 (Claim 1 in Lundstrom et al. 2022, sec. 3.2 "
-           "and App. C)",
+    source="Sundararajan, Taly & Yan (2017), Prop. 2 (Claim 1 in Lundstrom, Huang & "
+           "Razaviyayn (2022), sec. 3.2 and App. C)",
     published=EXPECTED,
     published_text="some A_i < 0 (App. C); by hand (-1/2, 3/2)",
     compute=compute,

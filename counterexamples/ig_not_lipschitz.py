@@ -1,6 +1,6 @@
 """IG is not Lipschitz in the input for a function with a max, but is for a smooth function.
 
-The claim. Lundstrom, Huang & Razaviyayn (ICML 2022, Theorem 4 and App. J): if F has the
+The claim. Lundstrom, Huang & Razaviyayn (2022, Theorem 4 and App. J): if F has the
 usual ReLU/max kinks, IG(x, F) may fail to be Lipschitz in x; if grad F is Lipschitz with
 constant L and |dF/dx_i| <= M on the box [a, b], IG_i is Lipschitz with constant at most
 M + |b_i - a_i| L / 2. (It answers the question, studied only by sampling before, of how
@@ -164,7 +164,7 @@ COUNTEREXAMPLE = Counterexample(
     title="IG jumps by 2 across a max kink; for smooth F it is Lipschitz (Theorem 4)",
     claim="IG is Lipschitz in its input (studied before only by sampling); Theorem 4 says "
           "when it is",
-    source="Lundstrom et al. 2022, Theorem 4 (sec. 4.1) and App. J",
+    source="Lundstrom, Huang & Razaviyayn (2022), Theorem 4 (sec. 4.1) and App. J",
     published=(EXPECTED_JUMP, EXPECTED_BOUND, EXPECTED_MEASURED),
     published_text="|dIG_1| = 2 for all e > 0; bound M + |b_i-a_i|L/2 (here 2 + sqrt(3))",
     compute=compute,

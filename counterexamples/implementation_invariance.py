@@ -1,9 +1,10 @@
 """Implementation invariance: two networks, one function; IG agrees, DeepLIFT does not.
 
 The claim. Sundararajan, Taly & Yan (2017, sec. 2.2) require attributions to depend only on the
-function a network computes, not on how it is built, and say that DeepLIFT (Shrikumar et al.
-2017) and LRP break this: their "discrete gradients" (Delta out / Delta in) have no chain rule
-(tutorial 004, "Implementation Invariance"; article 002). Our copies of the sources do not
+function a network computes, not on how it is built, and say that DeepLIFT (Shrikumar,
+Greenside & Kundaje (2017)) and LRP break this: their "discrete gradients" (Delta out /
+Delta in) have no chain rule (IG tutorial (2026), "Implementation Invariance"; AI Wiki
+(2026)). Our copies of the sources do not
 print a pair of networks, so the standard pair below is worked out here by hand. The networks
 
     f(x1, x2) = relu(relu(x1) - 1 - relu(x2)),     g(x1, x2) = relu(relu(x1 - 1) - relu(x2))
@@ -21,6 +22,8 @@ while its input goes from -1 to 2, multiplier 2/3; the output unit's multiplier 
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import sympy as sp
 
@@ -114,15 +117,63 @@ def compute() -> Result:
     return Result(computed, text, agrees, tuple(lines))
 
 
+def draw(path: Path) -> Path:
+    """Left: the one function, both networks' unit kinks and the IG path. Right: the bars."""
+    import numpy as np
+
+    from counterexamples.figures import arrows_along, new_figure, save
+
+    fig, (ax, ax2) = new_figure(ncols=2, size=(13.5, 5.6))
+    X, Y = np.meshgrid(np.linspace(-0.6, 3.6, 260), np.linspace(-0.8, 1.8, 200))
+    r = lambda z: np.maximum(z, 0)  # noqa: E731
+    f = r(r(X) - 1 - r(Y))
+    cs = ax.contourf(X, Y, f, levels=12, cmap="Greys", alpha=0.45)
+    fig.colorbar(cs, ax=ax, label="f = g")
+    for expr, color, style, label in (
+            (X, "C1", "--", "f's units switch: x1 = 0, x2 = 0, relu(x1) - 1 - relu(x2) = 0"),
+            (Y, "C1", "--", None), (r(X) - 1 - r(Y), "C1", "--", None),
+            (X - 1, "C4", ":", "g's units switch: x1 = 1, x2 = 0, relu(x1 - 1) - relu(x2) = 0"),
+            (r(X - 1) - r(Y), "C4", ":", None)):
+        ax.contour(X, Y, expr, levels=[0], colors=color, linestyles=style, linewidths=1.8)
+        if label:
+            ax.plot([], [], color=color, ls=style, lw=1.8, label=label)
+    line = np.linspace((0, 0), (3, 1), 60)
+    ax.plot(line[:, 0], line[:, 1], color="C3", lw=3, label="IG path, breakpoint t = 1/2")
+    arrows_along(ax, line, color="C3", count=3, size=20)
+    ax.plot([1.5], [0.5], "X", color="C3", ms=11, mec="white")
+    ax.plot([0], [0], "ko")
+    ax.plot([3], [1], "k*", ms=14)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_title("Two networks, one function: IG sees only the function")
+    ax.legend(loc="upper left", fontsize=8.5)
+
+    result = compute()
+    igf, igg, dlf, dlg = result.computed
+    bars = (("IG of f", igf, "C0"), ("IG of g", igg, "C9"), ("DeepLIFT of f", dlf, "C1"),
+            ("DeepLIFT of g", dlg, "C3"))
+    width = 0.2
+    for k, (label, vals, color) in enumerate(bars):
+        xs = np.arange(2) + (k - 1.5) * width
+        ax2.bar(xs, [float(v) for v in vals], width, color=color, label=f"{label}: {fmt(vals)}")
+    ax2.axhline(0, color="0.2", lw=1)
+    ax2.set_xticks([0, 1], ["A_1 (x1 = 3)", "A_2 (x2 = 1)"])
+    ax2.set_ylabel("attribution at x = (3, 1), baseline 0")
+    ax2.set_title("DeepLIFT (rescale) depends on the implementation")
+    ax2.legend(loc="upper right", fontsize=9)
+    return save(fig, path)
+
+
 COUNTEREXAMPLE = Counterexample(
     name=NAME,
     title="relu(relu(x1) - 1 - relu(x2)) = relu(relu(x1 - 1) - relu(x2)): IG agrees, DeepLIFT not",
     claim="DeepLIFT's discrete gradients give equal attributions to equal functions",
-    source="Sundararajan et al. 2017, sec. 2.2 (implementation invariance); tutorial 004",
+    source="Sundararajan, Taly & Yan (2017), sec. 2.2 (implementation invariance); "
+           "IG tutorial (2026)",
     published=(EXPECTED_IG, EXPECTED_IG),
     published_text="IG (1.5, -0.5) for both; DeepLIFT differs (by hand (3/2, -1/2) vs (2, -1))",
     compute=compute,
-    draw=None,
+    draw=draw,
 )
 
 if __name__ == "__main__":

@@ -88,7 +88,7 @@ COUNTEREXAMPLE = Counterexample(
     name=NAME,
     title="F = x1*x2 along a curve: A1 is the area under the path, A2 the area above",
     claim="path methods treat symmetric variables alike (only the straight line does)",
-    source="Lerma & Lucas 2021, Example 1 (sec. 2), on Sundararajan et al. 2017, Thm 1",
+    source="Lerma & Lucas (2021), Example 1 (sec. 2), on Sundararajan, Taly & Yan (2017), Thm 1",
     published=EXPECTED,
     published_text="IG_1 = area under < IG_2 = area above, IG_1 + IG_2 = 1; here (1/3, 2/3)",
     compute=compute,

@@ -134,7 +134,8 @@ COUNTEREXAMPLE = Counterexample(
     name=NAME,
     title="a path family that preserves symmetry but is not the straight line",
     claim="IG is the unique symmetry-preserving path method",
-    source="Sundararajan et al. 2017, Thm 1; Lerma & Lucas 2021, Counterexample 1 (sec. 2)",
+    source="Sundararajan, Taly & Yan (2017), Thm 1; Lerma & Lucas (2021), Counterexample 1 "
+           "(sec. 2)",
     published=(EXPECTED_PATH, EXPECTED),
     published_text="straight iff p1=p2 and q1=q2, curved otherwise; (0,0)->(1,2): "
                    "(t**2, t**2 + t) by hand, A = (7/6, 5/6)",

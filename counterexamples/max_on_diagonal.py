@@ -20,6 +20,8 @@ t-interval. Off the diagonal the integrand is defined a.e. and IG is fine.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sympy as sp
 
 from counterexamples.base import Counterexample, Result, fmt
@@ -63,15 +65,60 @@ def compute() -> Result:
                   agrees, tuple(lines))
 
 
+def draw(path: Path) -> Path:
+    """Left: max(x, y), its kink x = y and the IG path lying on it. Right: df/dx across it."""
+    import numpy as np
+
+    from counterexamples.figures import arrows_along, new_figure, save
+
+    fig, (ax, ax2) = new_figure(ncols=2, size=(13.0, 5.8))
+    g = np.linspace(-0.25, 1.35, 220)
+    X, Y = np.meshgrid(g, g)
+    cs = ax.contourf(X, Y, np.maximum(X, Y), levels=12, cmap="Greys", alpha=0.45)
+    fig.colorbar(cs, ax=ax, label="f(x, y) = max(x, y)")
+    ax.plot([-0.25, 1.35], [-0.25, 1.35], color="C1", ls="--", lw=1.5,
+            label="kink x = y: no df/dx, no df/dy")
+    diag = np.linspace((0, 0), (1, 1), 40)
+    ax.plot(diag[:, 0], diag[:, 1], color="C3", lw=4, alpha=0.8,
+            label="IG path to (1, 1): on the kink, undefined")
+    arrows_along(ax, diag, color="C3", count=2, size=22)
+    off = np.linspace((0, 0), (1, 1.1), 40)
+    A = integrated_gradients(F, (1, sp.Rational(11, 10)))
+    ax.plot(off[:, 0], off[:, 1], color="C0", lw=2.5,
+            label=f"IG path to (1, 11/10): A = {fmt(A.values)}")
+    arrows_along(ax, off, color="C0", count=2, size=20)
+    ax.plot([0], [0], "ko")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_aspect("equal")
+    ax.set_title("max(x, y): IG along the diagonal has no integrand")
+    ax.legend(loc="upper left", fontsize=9)
+
+    a = 0.5
+    xs = np.linspace(0.0, 1.0, 401)
+    ax2.plot(xs[xs < a], np.zeros((xs < a).sum()), color="C0", lw=3, label="df/dx(x, 1/2)")
+    ax2.plot(xs[xs > a], np.ones((xs > a).sum()), color="C0", lw=3)
+    ax2.plot([a], [1], "o", mfc="white", mec="C3", ms=10, label="right quotient -> 1")
+    ax2.plot([a], [0], "o", mfc="white", mec="C2", ms=10, label="left quotient -> 0")
+    ax2.axvline(a, color="C1", ls="--", lw=1.5)
+    ax2.text(a + 0.02, 0.5, "x = y = 1/2:\nno derivative", color="C1")
+    ax2.set_xlabel("x (with y = 1/2 fixed)")
+    ax2.set_ylabel("df/dx")
+    ax2.set_ylim(-0.2, 1.3)
+    ax2.set_title("One-sided quotients disagree on the kink")
+    ax2.legend(loc="upper left", fontsize=9)
+    return save(fig, path)
+
+
 COUNTEREXAMPLE = Counterexample(
     name=NAME,
     title="max(x, y) has no partials on x = y: IG along the diagonal is undefined",
     claim="IG is defined (and complete) for every F differentiable almost everywhere",
-    source="Sundararajan et al. 2017, Prop. 1 remark; Lerma & Lucas 2021, sec. 1.2.1",
+    source="Sundararajan, Taly & Yan (2017), Prop. 1 remark; Lerma & Lucas (2021), sec. 1.2.1",
     published=EXPECTED,
     published_text="partials do not exist on x = y; IG undefined",
     compute=compute,
-    draw=None,
+    draw=draw,
 )
 
 if __name__ == "__main__":

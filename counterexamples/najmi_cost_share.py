@@ -1,13 +1,13 @@
 """Sundararajan & Najmi's Thm 4.1 is false: linearity and ASI do not reduce attribution to
 cost sharing.
 
-The claim. Sundararajan & Najmi (ICML 2020, Thm 4.1, "Reducing model explanation to cost
+The claim. Sundararajan & Najmi (2020, Thm 4.1, "Reducing model explanation to cost
 sharing"): if an attribution method satisfies linearity and affine scale invariance (ASI), then
 every attribution A(x, x', F) is the difference A(z, 0, G) - A(zbar, 0, H) of the method's
 answers to two cost-sharing problems (z, zbar >= 0, G, H non-decreasing), and those answers are
-cost shares, i.e. non-negative (Claim 3 of Lundstrom, Huang & Razaviyayn, ICML 2022, App. E.2).
+cost shares, i.e. non-negative (Claim 3 of Lundstrom, Huang & Razaviyayn (2022), App. E.2).
 
-The counterexample (Lundstrom et al., App. E.2). In one dimension let
+The counterexample (Lundstrom, Huang & Razaviyayn (2022), App. E.2). In one dimension let
 
     A(x, x', F) = F(x') - F(x)          ("minus completeness")
 
@@ -23,6 +23,8 @@ straight path), so the exact engine computes it.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import sympy as sp
 
@@ -80,15 +82,55 @@ def compute() -> Result:
                   f"{'yes' if lin == 0 and asi == 0 else 'NO'}", agrees, tuple(lines))
 
 
+#: The cost-sharing problems (H non-decreasing, zbar >= 0) the figure shows.
+COST_PROBLEMS = (("y**3", 2), ("exp(y)", 1), ("2*y + 5", sp.Rational(1, 2)),
+                 ("max(0, y - 1)", 3), ("y", 1))
+
+
+def draw(path: Path) -> Path:
+    """Left: F(y) = y and the method's path from x back to x'. Right: A on cost problems."""
+    import numpy as np
+
+    from counterexamples.figures import arrows_along, new_figure, save
+
+    fig, (ax, ax2) = new_figure(ncols=2, size=(13.0, 5.4))
+    ys = np.linspace(-0.3, 1.3, 100)
+    ax.plot(ys, ys, color="0.3", lw=2, label="F(y) = y")
+    back = np.linspace((1.0, 1.0), (0.0, 0.0), 40)
+    ax.plot(back[:, 0], back[:, 1], color="C3", lw=4, alpha=0.8,
+            label="the method's path: from x = 1 back to x' = 0")
+    arrows_along(ax, back, color="C3", count=3, size=22)
+    ax.plot([0], [0], "ko", ms=8, label="baseline x' = 0")
+    ax.plot([1], [1], "k*", ms=14, label="input x = 1")
+    ax.annotate("A(1, 0, F) = F(0) - F(1) = -1", (0.5, 0.5), xytext=(0.55, 0.1),
+                arrowprops={"arrowstyle": "->", "color": "C3"}, color="C3")
+    ax.set_xlabel("y")
+    ax.set_ylabel("F(y)")
+    ax.set_title("A(x, x', F) = F(x') - F(x): linear and ASI")
+    ax.legend(loc="upper left", fontsize=9)
+
+    y = sp.Symbol("y")
+    values = [float(method(Function(h, variables=[y]), (z,), (0,))) for h, z in COST_PROBLEMS]
+    labels = [f"H = {h}\nzbar = {z}" for h, z in COST_PROBLEMS]
+    ax2.bar(range(len(values)), values, color="C3", alpha=0.75)
+    ax2.axhline(0, color="0.2", lw=1)
+    ax2.set_xticks(range(len(values)), labels, fontsize=9)
+    ax2.set_ylabel("A(zbar, 0, H)")
+    ax2.set_title("Cost-sharing problems (H non-decreasing): A <= 0,\n"
+                  "never the non-negative cost shares Thm 4.1 needs")
+    return save(fig, path)
+
+
 COUNTEREXAMPLE = Counterexample(
     name=NAME,
     title="F(x') - F(x) is linear and ASI but not a difference of two cost shares",
     claim="a method with linearity and ASI gives differences of two (non-negative) cost shares",
-    source="Sundararajan & Najmi 2020, Thm 4.1 (Claim 3 and App. E.2 of Lundstrom et al. 2022)",
+    source="Sundararajan & Najmi (2020), Thm 4.1 (Claim 3 and App. E.2 of Lundstrom, Huang & "
+           "Razaviyayn (2022))",
     published=EXPECTED,
     published_text="A(1, 0, y -> y) = -1, no cost shares",
     compute=compute,
-    draw=None,
+    draw=draw,
 )
 
 if __name__ == "__main__":

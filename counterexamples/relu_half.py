@@ -1,7 +1,7 @@
 """The worked example of the encyclopedia article: relu(x - 0.5) at x = 1.
 
 The claim. A saliency map (the gradient at the input) is often read as the feature's share.
-The encyclopedia article on IG (paper 002, "A simple worked example") computes, for
+The AI Wiki (2026) article on IG ("A simple worked example") computes, for
 F(x) = max(0, x - 0.5) at x = 1 with baseline 0: F(1) = 0.5, F(0) = 0; dF/dx = 0 on
 (0, 0.5) and 1 on (0.5, 1), so the path-averaged gradient is 0.5 and IG = (1 - 0) * 0.5 = 0.5
 = F(1) - F(0), while the gradient at the input is 1 and ignores the flat half of the path.
@@ -65,7 +65,7 @@ COUNTEREXAMPLE = Counterexample(
     name=NAME,
     title="max(0, x - 0.5) at x = 1: IG = 0.5 = F(1) - F(0), the gradient says 1",
     claim="the gradient at the input measures a feature's contribution",
-    source="encyclopedia article on IG (paper 002), 'A simple worked example'",
+    source="AI Wiki (2026), 'A simple worked example'",
     published=EXPECTED,
     published_text="IG = 0.5, gradient = 1",
     compute=compute,

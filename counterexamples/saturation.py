@@ -2,7 +2,7 @@
 
 The claim. Sundararajan, Taly & Yan (2017, sec. 2.1, Sensitivity(a)): an attribution method
 should give a non-zero share to a feature that alone changes the output; gradient-based
-methods fail it where the network saturates. The tutorial (paper 004, "Why gradients fail")
+methods fail it where the network saturates. The IG tutorial (2026, "Why gradients fail")
 uses the one-neuron example
 
     f(x) = 1 - relu(1 - x),  baseline x' = 0,  input x = 2.
@@ -78,7 +78,7 @@ COUNTEREXAMPLE = Counterexample(
     name=NAME,
     title="f(x) = 1 - relu(1 - x) at 2: gradient x input 0, IG 1",
     claim="gradient x input gives a non-zero share to a feature that changes the output",
-    source="Sundararajan et al. 2017, sec. 2.1 (Sensitivity(a)); tutorial 004, "
+    source="Sundararajan, Taly & Yan (2017), sec. 2.1 (Sensitivity(a)); IG tutorial (2026), "
            "'Why gradients fail'",
     published=EXPECTED,
     published_text="gradient x input = 0, IG = 1",

@@ -1,6 +1,6 @@
 """Winding paths: without a bound on path length, an ensemble of path methods can diverge.
 
-The claim. Lundstrom, Huang & Razaviyayn (ICML 2022, sec. 3.2, Conjecture 1 and App. F)
+The claim. Lundstrom, Huang & Razaviyayn (2022, sec. 3.2, Conjecture 1 and App. F)
 conjecture that the methods with completeness, linearity, dummy and implementation invariance
 are the ensembles of (possibly non-monotone) path methods *whose path lengths are bounded*.
 App. F shows the bound is needed: without it an "ensemble" need not even be defined.
@@ -158,7 +158,7 @@ COUNTEREXAMPLE = Counterexample(
     name=NAME,
     title="winding n times gives (0.5 + n, 0.5 - n); a measure on windings has no attribution",
     claim="ensembles of path methods are well defined without a bound on path length",
-    source="Lundstrom et al. 2022, Conjecture 1 (sec. 3.2) and App. F",
+    source="Lundstrom, Huang & Razaviyayn (2022), Conjecture 1 (sec. 3.2) and App. F",
     published={n: expected(n) for n in WINDINGS},
     published_text="A(gamma^n) = (0.5 + n, 0.5 - n); sum of 2^-k A(gamma^((-2)^k)) diverges",
     compute=compute,

@@ -1,15 +1,16 @@
 """Xu et al.'s Prop. 1 is false: a non-monotone path method with dummy, linearity, completeness
 and affine scale invariance (ASI).
 
-The claim. Xu, Venugopalan & Sundararajan (CVPR 2020, Prop. 1): "path methods are the only
+The claim. Xu, Venugopalan & Sundararajan (2020, Prop. 1): "path methods are the only
 attribution methods that always satisfy Dummy, Linearity, Affine Scale Invariance and
 Completeness", where "path methods" means ensembles of monotone path methods (Claim 2 of
-Lundstrom, Huang & Razaviyayn, ICML 2022, App. E.1).
+Lundstrom, Huang & Razaviyayn (2022), App. E.1).
 
-The counterexample (Lundstrom et al., App. E.1). The reference path runs at constant speed
-through (0,0) -> (1,0) -> (1,1) -> (0,1) -> (0,0) -> (1,1); for input x and baseline x' the
-method integrates along its affine image T(rho(t)) with T(y) = x' + (x - x') * y. With
-F(x1, x2) = x1 * x2**2 (dF/dx1 = x2**2, dF/dx2 = 2*x1*x2), x = (1, 1), x' = (0, 0):
+The counterexample (Lundstrom, Huang & Razaviyayn (2022), App. E.1). The reference path runs
+at constant speed through (0,0) -> (1,0) -> (1,1) -> (0,1) -> (0,0) -> (1,1); for input x and
+baseline x' the method integrates along its affine image T(rho(t)) with
+T(y) = x' + (x - x') * y. With F(x1, x2) = x1 * x2**2 (dF/dx1 = x2**2, dF/dx2 = 2*x1*x2),
+x = (1, 1), x' = (0, 0):
 
     P1 (0,0)->(1,0):  x2 = 0 and x2 fixed                      (0, 0)
     P2 (1,0)->(1,1):  A2 = int_0^1 2*1*s ds = 1                (0, 1)
@@ -20,10 +21,11 @@ F(x1, x2) = x1 * x2**2 (dF/dx1 = x2**2, dF/dx2 = 2*x1*x2), x = (1, 1), x' = (0, 
 
 F is non-decreasing on [0,1]^2 and A1 < 0, so no ensemble of monotone path methods equals it.
 
-ASI, correctly (Friedman & Moulin 1999): for T'(y) = (y_1, ..., c*y_i + d, ..., y_n),
+ASI, correctly (Friedman & Moulin (1999)): for T'(y) = (y_1, ..., c*y_i + d, ..., y_n),
 A(x, x', F) = A(T'(x), T'(x'), F o T'^-1). It holds because T' o T_(x,x') = T_(T'x, T'x')
-(paper 000, eq. 8); this module checks it exactly on random rational maps. The form in Xu et
-al. and Sundararajan et al. 2017 (footnote 8 of paper 000), A(x, x', F) = A(T'x, T'x', F o T'),
+(Lundstrom, Huang & Razaviyayn (2022), eq. 8); this module checks it exactly on random
+rational maps. The form in Xu, Venugopalan & Sundararajan (2020) and Sundararajan, Taly & Yan
+(2017) (footnote 8 of Lundstrom, Huang & Razaviyayn (2022)), A(x, x', F) = A(T'x, T'x', F o T'),
 fails for this method, and for IG too: it is not the axiom.
 """
 
@@ -184,7 +186,8 @@ COUNTEREXAMPLE = Counterexample(
     name=NAME,
     title="a non-monotone path method with dummy, linearity, completeness and ASI",
     claim="only (monotone) path methods satisfy dummy, linearity, ASI and completeness",
-    source="Xu et al. 2020, Prop. 1 (Claim 2 and App. E.1 of Lundstrom et al. 2022)",
+    source="Xu, Venugopalan & Sundararajan (2020), Prop. 1 (Claim 2 and App. E.1 of Lundstrom, "
+           "Huang & Razaviyayn (2022))",
     published=EXPECTED,
     published_text="segments (0,0), (0,1), (-1,0), (0,0), (1/3,2/3); total (-2/3, 5/3)",
     compute=compute,
