@@ -5,7 +5,7 @@ tests/attr/test_integrated_gradients_basic.py, test_integrated_gradients_classif
 and the IG cases of test_targets.py (Kokhlikyan et al. (2020)): the same models (from
 ``captum.testing.helpers``), inputs, arguments and tolerances, each case a function of the
 two classes ``IntegratedGradients`` and ``NoiseTunnel``. It fetches nothing. Prints, per
-implementation, how many cases pass and which fail with why.
+implementation, how many cases pass (and which fail, with why) and the time ratio.
 
     python benchmarks/captum_suite.py [--only numeric|captum] [--write]
 """
@@ -18,6 +18,7 @@ import os
 import platform
 import random
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -454,11 +455,16 @@ def main() -> None:
     if args.only != "captum":
         import numeric
         impls.append(("numeric", numeric.IntegratedGradients, numeric.NoiseTunnel))
-    lines = []
+    lines, seconds = [], {}
     for label, IG, NT in impls:
+        start = time.perf_counter()
         passed, total, failures = run(IG, NT)
-        lines.append(f"{label}: {passed} of {total} cases pass")
+        seconds[label] = time.perf_counter() - start
+        lines.append(f"{label}: {passed} of {total} cases pass ({seconds[label]:.1f} s)")
         lines.extend(f"  FAIL {name}: {why}" for name, why in failures)
+    if len(seconds) == 2:
+        lines.append(f"time numeric / captum: {seconds['numeric'] / seconds['captum']:.2f} "
+                     "(same process, same cases)")
     print("\n".join(lines))
     if args.write:
         from bench_exact import write_section
