@@ -4,7 +4,8 @@ Captum-shaped :func:`integrated_gradients` with float64 quadrature weights that 
 polyline :func:`path_attribution`, ``method="exact"`` for piecewise-linear networks (walks
 the activation regions), and :func:`to_function`, a bridge from small torch networks to
 ``proofs.Function`` with exact rational weights, for cross-checks against the exact engines.
-Needs PyTorch (``pip install torch==2.13.0``).
+:class:`IntegratedGradients` and :class:`NoiseTunnel` are drop-ins for Captum's classes
+(same calls, float64 step sums). Needs PyTorch (``pip install torch==2.13.0``).
 
 >>> import torch
 >>> F = lambda x: torch.relu(torch.relu(x[:, 0]) - 1 - torch.relu(x[:, 1]))
