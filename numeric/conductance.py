@@ -4,7 +4,7 @@ Lundstrom, Huang & Razaviyayn (2022), sec. 5-6, split a network at a layer, F = 
 attribute along the straight path gamma from the baseline x' to the input x:
 
 - :func:`conductance`: IG_{*,j} = int dG/dH_j(H(gamma)) d/dt H_j(gamma) dt for every unit j of
-  the layer (eq. 6; Dhamdhere, Yadav & Sundararajan (2018)); with ``patch`` (a boolean mask S
+  the layer (eq. 6; Dhamdhere, Sundararajan & Yan (2019)); with ``patch`` (a boolean mask S
   over one input) the image-patch attribution IG_{S,j}, the same with the direction masked to
   S (eq. 7); ``per_channel`` sums a conv layer's units over positions (the filter the paper
   prunes);

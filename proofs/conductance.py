@@ -1,7 +1,7 @@
 """Exact conductance of a composition F = G(H(x)): the path method of G along the curve H o gamma.
 
 Lundstrom, Huang & Razaviyayn (2022), eq. 6, write the conductance of an internal unit j (the
-gradient flow through it, Dhamdhere, Yadav & Sundararajan (2018)) as
+gradient flow through it, Dhamdhere, Sundararajan & Yan (2019)) as
 
     IG_{*,j} = int_0^1 dG/dh_j(H(gamma(t))) d/dt H_j(gamma(t)) dt,
 

@@ -37,7 +37,8 @@ def format_report(report: dict, markdown: bool = False) -> str:
         lines.append(f"{act} network: test accuracy {m['test_accuracy']:.3f}"
                      f"{' (weights from the cache)' if m['from_cache'] else ''}; completeness "
                      f"gap of the training-set conductances, relative to the sum of their "
-                     f"absolute values (the rule's error at the max-pool kinks), median / max: "
+                     f"absolute values (the rule's error at kinks and steep transitions), "
+                     f"median / max: "
                      + ", ".join(f"{k} {v['median']:.1e} / {v['max']:.1e}"
                                  for k, v in gaps.items()))
     lines.append("")
