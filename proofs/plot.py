@@ -143,7 +143,7 @@ def _vec(values: Sequence[object]) -> str:
 
 def _summary(result: Attribution | None, failure: str) -> str:
     if result is None:
-        return "\n".join(textwrap.wrap(f"A undefined: {failure}", 90))
+        return "\n".join(textwrap.wrap(f"A undefined: {failure}", 72))
     gap = result.completeness_gap
     closed = "=" if (gap == 0 if result.engine == "symbolic" else abs(gap) < 1e-10) else "!="
     return (f"A = {_vec(result.values)};  sum = {_short(result.total)} {closed} "
@@ -361,6 +361,8 @@ def _plot_two(F: Function, gamma: Path, result: Attribution | None, n: int) -> F
         p = _points(gamma, ts)
         label = (_piece_label(k, piece, [n1, n2]) if piece is not None and k < _MAX_LISTED
                  else None)
+        if piece is None:  # no attribution: the path in red, labelled once
+            color, label = "C3", ("the path (A undefined along it)" if k == 0 else None)
         ax.plot(p[:, 0], p[:, 1], color=color, lw=3, label=label, solid_capstyle="round")
         m = len(p) // 2
         _arrow(ax, p[max(m - 1, 0)], p[min(m + 1, len(p) - 1)], color, 22)
