@@ -1,7 +1,7 @@
 """The counterexamples: every published value asserted exactly, plus the command line.
 
-The expected numbers come from the papers (000: Lundstrom et al. 2022; 001: Lerma & Lucas
-2021; 002: the encyclopedia article; 004: the tutorial) or, where the paper gives only a
+The expected numbers come from the papers (Lundstrom, Huang & Razaviyayn (2022); Lerma & Lucas
+(2021); AI Wiki (2026); IG tutorial (2026); see REFERENCES.md) or, where the paper gives only a
 statement, from the hand derivations written in each module's docstring.
 """
 
@@ -57,7 +57,7 @@ def test_every_counterexample_agrees(name):
     assert ce.claim and ce.source and ce.published_text
 
 
-# --- paper 000 (Lundstrom, Huang & Razaviyayn 2022) ------------------------------------------
+# --- Lundstrom, Huang & Razaviyayn (2022) ----------------------------------------------------
 
 def test_claim1_nonmonotone_negative_share_exactly():
     A = attribute(claim1_nonmonotone.F, claim1_nonmonotone.method_path((1, 1), (0, 0)))
@@ -125,7 +125,7 @@ def test_winding_paths_partial_sums_oscillate():
     assert all(s[0] + s[1] == 1 - R(1, 2 ** K) for K, s in enumerate(sums, start=1))
 
 
-# --- paper 001 (Lerma & Lucas 2021) ------------------------------------------------------------
+# --- Lerma & Lucas (2021) ----------------------------------------------------------------------
 
 def test_lerma_area_is_area_under_and_above():
     A = attribute(lerma_area.F, lerma_area.PATH)
@@ -160,7 +160,7 @@ def test_max_on_diagonal_raises():
         integrated_gradients(Function("max(x, y)", variables=["x", "y"]), (1, 1))
 
 
-# --- papers 002 and 004 ---------------------------------------------------------------------------
+# --- AI Wiki (2026) and IG tutorial (2026) -------------------------------------------------------
 
 def test_saturation_published():
     assert counterexamples.get("saturation").compute().computed == (0, 1)
