@@ -44,6 +44,16 @@ def verdict_of(result):
 
 
 # %% [markdown]
+# The axioms the checker knows, with their short names and where they are stated:
+
+# %%
+if hasattr(axioms, "glossary"):
+    print(axioms.glossary())
+else:
+    print(", ".join(axioms.AXIOMS))
+
+
+# %% [markdown]
 # ## Gradient times input
 #
 # The simplest saliency method multiplies the gradient at the input by the input's distance

@@ -99,7 +99,7 @@ def test_undefined_attribution_is_drawn_with_the_reason():
 @settings(max_examples=8, deadline=None)
 @given(st.lists(st.integers(-3, 3), min_size=4, max_size=4),
        st.lists(st.fractions(-2, 2, max_denominator=4), min_size=2, max_size=2))
-def test_integrand_area_matches_closed_form(c, x):
+def test_title_values_match_closed_form(c, x):
     # F = c0 x1 + c1 x2 + c2 x1 x2 + c3 x1**2 along t*x: by hand
     # A1 = c0 x1 + c2 x1 x2 / 2 + c3 x1**2, A2 = c1 x2 + c2 x1 x2 / 2.
     F = Function(f"{c[0]}*x1 + {c[1]}*x2 + {c[2]}*x1*x2 + {c[3]}*x1**2")
