@@ -6,7 +6,7 @@ proved / no counterexample / violated / error / undecided with its evidence
 (:mod:`axioms.verdict`); how a method is passed is written once in :mod:`axioms.contract`.
 
 >>> from axioms import check
->>> check("ig", "completeness").verdict
+>>> check("ig", "completeness", max_examples=5).verdict
 'proved'
 >>> check(lambda F, x, b: [0] * len(x), "completeness").witness["got"]
 'sum A = 0, A = (0, 0)'
@@ -43,8 +43,8 @@ from axioms.methods import (
     path_method,
     shapley_value,
 )
-from axioms.pytest_helper import assert_axiom, assert_axioms
-from axioms.search import DEFAULT_EXAMPLES, SearchSettings, check, check_all
+from axioms.pytest_helper import assert_axiom, assert_axioms, assert_case
+from axioms.search import DEFAULT_EXAMPLES, SearchSettings, check, check_all, check_case
 from axioms.tolerance import FLOAT_RTOL, Tolerance
 from axioms.verdict import (
     ERROR,
@@ -63,7 +63,8 @@ __all__ = [
     "FAMILIES", "FLOAT_RTOL", "METHODS", "Matrix", "Method", "MethodError",
     "MethodOutputError", "NO_COUNTEREXAMPLE", "PROVED", "Report", "Result", "SearchSettings",
     "Theorem", "Tolerance", "UNDECIDED", "VERDICTS", "VIOLATED", "Verdict", "as_method",
-    "assert_axiom", "assert_axioms", "check", "check_all", "compute_matrix", "deeplift",
+    "assert_axiom", "assert_axioms", "assert_case", "check", "check_all", "check_case",
+    "compute_matrix", "deeplift",
     "deeplift_rescale", "ensemble_method", "evaluate", "format_matrix", "get_axiom",
     "get_method", "glossary", "gradient_at", "load_method", "network_expression",
     "network_function", "path_method", "shapley_value",

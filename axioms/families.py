@@ -164,7 +164,9 @@ CASES: dict[str, tuple[Spec, ...]] = {
     ),
     "dist-completeness": (
         Spec("identity", "x1*x2**2", _SYM, D=(("0, 0", "1/2"), ("1, -1", "1/2"))),
+        Spec("baselines", "x1*x2**2", "2, 1", D=(("0, 0", "1/2"), ("1, -1", "1/2"))),
         Spec("two-networks", _F, "3, 1", D=(("0, 0", "1/2"), ("1, 2", "1/2"))),
+        Spec("two-networks", _F, "3, 1", D=(("0, 0", "1/3"), ("2, 0", "2/3"))),
         Spec("baselines", "x1*x2*x3", "1, 1, 1", D=(("0, 0, 0", "1/3"), ("1, 0, -1", "2/3"))),
     ),
     "dist-symmetry": (

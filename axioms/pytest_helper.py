@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from axioms.search import check
+from axioms.search import check, check_case
 from axioms.verdict import NO_COUNTEREXAMPLE, PROVED, UNDECIDED, Result
 
-__all__ = ["assert_axiom", "assert_axioms"]
+__all__ = ["assert_axiom", "assert_axioms", "assert_case"]
 
 
 def assert_axiom(method, axiom: str, functions: Sequence | None = None,
@@ -38,3 +38,17 @@ def assert_axiom(method, axiom: str, functions: Sequence | None = None,
 def assert_axioms(method, axioms: Sequence[str], **kwargs) -> list[Result]:
     """:func:`assert_axiom` for several axioms; fails on the first that does not pass."""
     return [assert_axiom(method, a, **kwargs) for a in axioms]
+
+
+def assert_case(method, axiom: str, case, **kwargs) -> Result:
+    """Check one case (from :func:`axioms.strategies.cases`); AssertionError with the witness
+    when it is violated or the method fails on it (rtol/atol as keyword arguments).
+
+    >>> from axioms import get_axiom
+    >>> assert_case("ig", "ndp", get_axiom("ndp").known_cases()[0]).verdict
+    'no counterexample'
+    """
+    result = check_case(method, axiom, case, **kwargs)
+    if result.verdict in (NO_COUNTEREXAMPLE, UNDECIDED):
+        return result
+    raise AssertionError(result.message())

@@ -11,7 +11,7 @@ is stored between calls). For one method and one axiom it
 
 >>> check("xu-path", "ndp").witness["got"]
 'A = (-2/3, 5/3)'
->>> check("ig", "completeness").verdict
+>>> check("ig", "completeness", max_examples=5).verdict
 'proved'
 """
 
@@ -41,7 +41,8 @@ from axioms.verdict import (
 )
 from proofs.errors import IGVerifyError
 
-__all__ = ["DEFAULT_EXAMPLES", "SearchSettings", "check", "check_all"]
+__all__ = ["DEFAULT_EXAMPLES", "SearchSettings", "check", "check_all", "check_case",
+           "get_axiom"]
 
 #: random examples per axiom after the known cases (the known cases always run)
 DEFAULT_EXAMPLES = 50
@@ -329,9 +330,29 @@ def check_all(method, axioms: Sequence[str] | None = None,
     """:func:`check` for several axioms (default: all); a :class:`~axioms.verdict.Report`
     (a table in a notebook; ``.exit_status`` as the command line's).
 
-    >>> check_all("cost-share", ["linearity", "completeness"]).exit_status
+    >>> check_all("cost-share", ["linearity", "completeness"], max_examples=2).exit_status
     1
     """
     m = as_method(method)
     names = list(axioms) if axioms else list(AXIOMS)
     return Report(m.name, [check(m, a, functions, **kwargs) for a in names])
+
+
+def check_case(method, axiom, case: Case, *, rtol: float | None = None,
+               atol: float | None = None) -> Result:
+    """One case (e.g. drawn by :func:`axioms.strategies.cases`): violated / error with the
+    witness, no counterexample, or undecided when the case is outside the method's domain.
+
+    >>> c = get_axiom("ndp").known_cases()[0]
+    >>> check_case("xu-path", "ndp", c).witness["got"]
+    'A = (-2/3, 5/3)'
+    """
+    method, axiom = as_method(method), get_axiom(axiom)
+    tol = Tolerance(rtol, atol)
+    out = _run(_adapt(method, axiom), axiom, case, tol)
+    base = dict(axiom=axiom.slug, method=method.name, statement=axiom.full_statement())
+    if out.status in ("fail", "error"):
+        return _verdict_found(out, base, tol, "known", 0, SearchSettings(0))
+    if out.status == "skip":
+        return Result(verdict=UNDECIDED, evidence=out.reason, **base)
+    return Result(verdict=NO_COUNTEREXAMPLE, evidence="one case", **base)

@@ -127,6 +127,25 @@ def float32(F, x, baseline):
     return [float(np.float32(v)) for v in _ig(F, x, baseline)]
 
 
+def first_baseline_only(F, x, D):
+    """A distributional IG that uses only the first baseline of D."""
+    return _ig(F, x, D[0][0])
+
+
+first_baseline_only.kind = "distributional"
+
+
+def expected_gradients(F, x, D):
+    """Distributional IG, E_D IG(x, X', F), as floats (correct)."""
+    total = np.zeros(len(x))
+    for point, weight in D:
+        total += float(weight) * np.array(_ig(F, x, point))
+    return total
+
+
+expected_gradients.kind = "distributional"
+
+
 # -- malformed methods (verdict "error", not an axiom verdict) ----------------------------------
 
 def raises(F, x, baseline):
@@ -156,7 +175,7 @@ BROKEN = {
     "baseline_ignored": "completeness", "equal_split": "dummy",
     "winner_takes_all": "symmetry", "riemann_4": "completeness", "midpoint": "completeness",
     "rounded": "completeness", "gradient_times_input": "sensitivity-a",
-    "float32": "completeness",
+    "float32": "completeness", "first_baseline_only": "dist-completeness",
 }
 MALFORMED = ("raises", "wrong_length", "nan", "not_numbers")
-CORRECT = ("exact_ig_floats", "exact_ig_numpy")
+CORRECT = ("exact_ig_floats", "exact_ig_numpy", "expected_gradients")

@@ -60,3 +60,27 @@ def test_distribution_weights_sum_to_one(D):
 def test_deeplift_on_the_expression_equals_deeplift_on_the_layers(layers, x, b):
     F = network_function(layers, 2)
     assert deeplift(F, x, b) == deeplift_rescale(layers, x, b)
+
+
+@FAST
+@given(S.cases("completeness"))
+def test_cases_strategy_with_the_method_contract(case):
+    import broken_methods as B
+
+    from axioms.pytest_helper import assert_case
+
+    assert_case(B.exact_ig_floats, "completeness", case)  # a callable, like check takes
+    assert_case("ig", "completeness", case)  # a built-in name
+
+
+def test_assert_case_reports_the_witness():
+    import broken_methods as B
+    import pytest
+
+    from axioms import get_axiom
+    from axioms.pytest_helper import assert_case
+
+    case = get_axiom("completeness").known_cases()[2]  # x1*x2**2 from 0 to (1, 1)
+    with pytest.raises(AssertionError, match="size = 0.0001"):
+        assert_case("broken_methods:midpoint", "completeness", case)
+    assert_case(B.midpoint, "completeness", case, rtol=1e-3)
