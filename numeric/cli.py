@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 
 from proofs.cli import ArgumentParser as _Parser  # one-line usage errors, exit 2
@@ -83,6 +84,15 @@ def _prune(args) -> int:
         return 2
     settings = PruneSettings(steps=steps, seeds=seeds, focus_class=args.focus_class,
                              quick=args.quick)
+    try:  # fail before minutes of work, not after
+        if args.figures:
+            os.makedirs(args.figures, exist_ok=True)
+        if args.write and not os.path.isdir(os.path.dirname(os.path.abspath(args.write))):
+            raise FileNotFoundError(2, "no such directory", args.write)
+    except OSError as exc:
+        print(f"error: cannot write {exc.filename or ''}: {exc.strerror or exc}; choose a "
+              "writable path", file=sys.stderr)
+        return 2
     report = run_prune(settings, cache_dir=args.cache)
     try:
         if args.figures:

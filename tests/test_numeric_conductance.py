@@ -258,3 +258,19 @@ def test_errors_are_one_line():
             call()
         assert isinstance(info.value, IGVerifyError)
         assert text in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_matches_cpu():
+    net = _tanh_cnn(2)
+    x = torch.rand(3, 1, 6, 6, dtype=F64, generator=torch.Generator().manual_seed(3))
+    patch = torch.zeros(1, 6, 6, dtype=torch.bool)
+    patch[:, 2:4, :] = True
+    cpu = conductance(net, "4", x, target=[0, 1, 2], steps=16, patch=patch)
+    gpu = conductance(net.cuda(), "4", x.cuda(), target=[0, 1, 2], steps=16, patch=patch,
+                      batch_size=20)
+    assert gpu.device.type == "cuda"
+    assert torch.allclose(gpu.cpu(), cpu, atol=1e-12)
+    flow = neuron_flow(net, "4", (1, 0, 2), x.cuda(), target=1, steps=16)
+    assert flow.shape == x.shape and flow.device.type == "cuda"

@@ -148,6 +148,11 @@ def test_prune_command_errors(tmp_path, capsys, monkeypatch):
     blocker.write_text("x")
     assert main(["prune", "--quick", "--steps", "0"]) == 2
     assert "at least 1" in capsys.readouterr().err
+    assert main(["prune", "--quick", "--figures", str(blocker / "figs")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write" in err and err.count("\n") == 1
+    assert main(["prune", "--quick", "--write", str(tmp_path / "no" / "RESULTS.md")]) == 2
+    assert "cannot write" in capsys.readouterr().err
     monkeypatch.setitem(sys.modules, "sklearn", None)  # as if scikit-learn were missing
     assert main(["prune", "--quick"]) == 2
     err = capsys.readouterr().err
