@@ -54,14 +54,17 @@ exact = numeric.exact_integrated_gradients(net, x, target=target)
 print("activation regions crossed per digit:", exact.regions)
 print("completeness delta of the exact IG:", exact.delta.tolist())
 
+# %% [markdown]
+# Red pixels push the predicted class up, blue ones down; the black line outlines the digit.
+
 # %%
 fig = Figure(figsize=(9, 3.2))
 axes = fig.subplots(1, 3)
 for k, ax in enumerate(axes):
     a = exact.attributions[k].reshape(8, 8).numpy()
     bound = np.abs(a).max()
-    ax.imshow(x[k].reshape(8, 8).numpy(), cmap="Greys")
-    shown = ax.imshow(a, cmap="RdBu_r", vmin=-bound, vmax=bound, alpha=0.75)
+    shown = ax.imshow(a, cmap="RdBu_r", vmin=-bound, vmax=bound)
+    ax.contour(x[k].reshape(8, 8).numpy(), levels=[0.4], colors="k", linewidths=1.2)
     ax.set_title(f"digit {labels[1500 + k].item()}: exact IG")
     ax.set_xticks([])
     ax.set_yticks([])
