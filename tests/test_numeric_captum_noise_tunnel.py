@@ -6,6 +6,8 @@ from functools import partial
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from numeric import IntegratedGradients, NoiseTunnel, integrated_gradients
 from proofs.errors import IGVerifyError
@@ -63,6 +65,30 @@ def test_same_seed_same_noise_as_captum_extra_args_and_per_example_baselines(nt_
     theirs = seeded(lambda: captum_attr.NoiseTunnel(
         captum_attr.IntegratedGradients(model)).attribute(x, **kw), 5)
     assert_close(ours, theirs, tol=2e-5)  # float32 model: Captum's float32 sums
+
+
+@settings(max_examples=15, deadline=None)
+@given(nt_type=st.sampled_from(NT_TYPES), nt_samples=st.integers(1, 6),
+       batch=st.one_of(st.none(), st.integers(1, 7)), n=st.integers(1, 3),
+       two_inputs=st.booleans(), stdev=st.floats(0.0, 2.0), seed=st.integers(0, 2 ** 16))
+def test_property_same_seed_same_result_as_captum(nt_type, nt_samples, batch, n, two_inputs,
+                                                  stdev, seed):
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(2, 3, dtype=F64, generator=g)
+
+    def model(x, y=None):
+        z = x if y is None else x * y
+        return torch.tanh(z @ w.t())
+
+    xs = tuple(torch.randn(n, 3, dtype=F64, generator=g) for _ in range(1 + two_inputs))
+    inputs = xs if two_inputs else xs[0]
+    kw = dict(nt_type=nt_type, nt_samples=nt_samples, nt_samples_batch_size=batch,
+              stdevs=stdev, target=1, n_steps=6)
+    ours = seeded(lambda: NoiseTunnel(IntegratedGradients(model)).attribute(inputs, **kw),
+                  seed)
+    theirs = seeded(lambda: captum_attr.NoiseTunnel(
+        captum_attr.IntegratedGradients(model)).attribute(inputs, **kw), seed)
+    assert_close(ours, theirs)
 
 
 def test_tensor_in_tensor_out_and_reproducible_under_manual_seed():
