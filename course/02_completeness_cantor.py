@@ -61,7 +61,7 @@ display(integrated_gradients(root, [1]))
 # %% [markdown]
 # ## Cantor's staircase
 #
-# The Cantor function $C$ is continuous, non-decreasing, $C(0) = 0$, $C(1) = 1$, and
+# The Cantor function $C$ (Cantor (1884)) is continuous, non-decreasing, $C(0) = 0$, $C(1) = 1$, and
 # $C' = 0$ at almost every point (off the Cantor set, which has measure 0). So
 # $\int_0^1 C'(x)\,dx = 0 \ne 1 = C(1) - C(0)$: completeness fails for a function that is
 # continuous and differentiable almost everywhere.
