@@ -11,7 +11,7 @@
 #
 # A ReLU network is piecewise linear, so along the straight path its gradient is piecewise
 # constant: IG can be computed *exactly* by walking the activation regions the path crosses
-# (the idea of ExactLine, Sotoudeh & Thakur (2019)). `numeric` does that
+# (the idea behind ExactLine: Sotoudeh & Thakur (2019)). `numeric` does that
 # (`method="exact"`), and also the quadrature rules libraries use (Riemann sums, Gauss-Legendre).
 # Here you measure the quadrature error on a small trained classifier of 8x8 handwritten digits
 # (Alpaydin & Kaynak (1998), shipped with scikit-learn), cross-check the numeric core against

@@ -61,6 +61,24 @@ def test_help_readme_and_course_cite_nothing_outside():
     assert "REFERENCES.md" in texts["README.md"]
 
 
+#: "Authors (year" as written in running text: "Lundstrom, Huang & Razaviyayn (2022, App. F)".
+CITATION = re.compile(r"([A-Z][\w-]+(?:, [A-Z][\w-]+)*(?: & [A-Z][\w-]+)?) \((\d{4})")
+
+
+def test_every_author_year_citation_is_in_references():
+    keys = _keys()
+    files = [*sorted((ROOT / "course").glob("*.py")),
+             *sorted((ROOT / "counterexamples").glob("*.py")), ROOT / "README.md"]
+    unknown = []
+    for path in files:
+        text = " ".join(path.read_text().replace("\n# ", "\n").split())
+        for m in CITATION.finditer(text):
+            cite = f"{m.group(1)} ({m.group(2)})"
+            if not any(cite in key for key in keys):
+                unknown.append(f"{path.name}: {cite}")
+    assert not unknown, unknown
+
+
 @pytest.mark.parametrize("name", ["max-on-diagonal", "najmi-cost-share",
                                   "implementation-invariance"])
 def test_new_figures_are_drawn(name, tmp_path):
