@@ -78,9 +78,10 @@ __all__ = [
 
 
 def exact_integrated_gradients(model, inputs, baselines=None, target=None,
-                               batch_size: int | None = None, tol: float = 1e-13,
+                               batch_size: int | None = None, tol: float = 0.0,
                                trusted: tuple[type, ...] = ()) -> ExactResult:
-    """Exact IG of a piecewise-linear torch network, with region counts and breakpoints.
+    """Exact IG of a piecewise-linear torch model (any nn.Module or callable built from
+    piecewise-linear operations), with region counts and breakpoints.
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.ReLU())

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import numeric
 from numeric import Residual, exact_integrated_gradients, integrated_gradients
-from numeric.models import digits_data, digits_mlp, random_mlp
+from numeric.models import digits_data, digits_mlp, random_mlp, small_cnn
 from proofs.errors import UnsupportedFunctionError
 
 F64 = torch.float64
@@ -165,7 +165,8 @@ def test_unsupported_layers_and_modes_are_named():
         exact_integrated_gradients(torch.nn.Sequential(torch.nn.Linear(2, 2),
                                                        torch.nn.Sigmoid()), torch.ones(1, 2))
     bn = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
-    with pytest.raises(UnsupportedFunctionError, match=r"layer 1 \(BatchNorm1d\) is in training"):
+    with pytest.raises(UnsupportedFunctionError,
+                       match=r"batch_norm in layer 1 \(BatchNorm1d\) uses the batch's statistics"):
         exact_integrated_gradients(bn, torch.ones(1, 2), target=0)
 
     class Block(torch.nn.Module):
@@ -176,12 +177,13 @@ def test_unsupported_layers_and_modes_are_named():
         def forward(self, x):
             return self.lin(x) * 2
 
-    with pytest.raises(UnsupportedFunctionError, match=r"has its own forward.*trusted=\(Block,\)"):
-        exact_integrated_gradients(Block(), torch.ones(1, 2))
-    r = exact_integrated_gradients(Block(), torch.ones(1, 2), trusted=(Block,))
-    assert abs(float(r.delta[0])) < 1e-14
-    with pytest.raises(UnsupportedFunctionError, match="needs an nn.Module"):
-        integrated_gradients(lambda z: z.sum(1), torch.ones(1, 2), method="exact")
+    # a forward of its own is fine now: the operations it runs are checked
+    block = Block().double()
+    r = exact_integrated_gradients(block, torch.ones(1, 2, dtype=F64))
+    expected = 2 * block.lin.weight.detach()[0]
+    assert torch.allclose(r.attributions[0], expected, rtol=0, atol=1e-15)
+    attr = integrated_gradients(lambda z: z.sum(1), torch.ones(1, 2), method="exact")
+    assert attr.tolist() == [[1.0, 1.0]]
 
 
 def test_exact_keeps_the_input_dtype_and_runs_in_float64():
@@ -203,3 +205,86 @@ def test_exact_on_cuda_matches_cpu():
     cpu = exact_integrated_gradients(net, x, target=2).attributions
     gpu = exact_integrated_gradients(net.cuda(), x.cuda(), target=2).attributions
     assert torch.allclose(gpu.cpu(), cpu, atol=1e-12)
+
+
+# ------------------------------------------------------------------- ties on purpose
+
+
+@st.composite
+def tied_mlps(draw):
+    """A ReLU MLP with small integer weights, some biases 0 (kinks exactly at a zero baseline),
+    some very negative (dead units), and an integer input where some units sit exactly on
+    their kink at t = 1."""
+    n_in, hidden = draw(st.integers(2, 4)), draw(st.integers(2, 6))
+    layers = draw(st.integers(1, 2))
+    net = random_mlp(n_in, hidden, 2, "relu", layers=layers)
+    ints = st.integers(-3, 3)
+    with torch.no_grad():
+        for mod in net:
+            if isinstance(mod, torch.nn.Linear):
+                w = draw(st.lists(ints, min_size=mod.weight.numel(), max_size=mod.weight.numel()))
+                mod.weight.copy_(torch.tensor(w, dtype=F64).reshape(mod.weight.shape))
+                b = draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, -1.0, -100.0]),
+                                  min_size=mod.bias.numel(), max_size=mod.bias.numel()))
+                mod.bias.copy_(torch.tensor(b, dtype=F64))
+    x = draw(st.lists(ints, min_size=n_in, max_size=n_in))
+    return net, torch.tensor([x], dtype=F64)
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=tied_mlps(), black=st.booleans())
+def test_ties_at_the_ends_and_dead_units_match_rational_arithmetic(case, black):
+    net, x = case
+    base = torch.zeros_like(x) if black else torch.full_like(x, 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # flat ties (a unit at 0 all along) are allowed here
+        result = exact_integrated_gradients(net, x, base, target=0)
+    ref, pieces = rational_ig(net, x[0].tolist(), base[0].tolist(), target=0)
+    ref_t = torch.tensor([float(r) for r in ref], dtype=F64)
+    scale = max(1.0, float(ref_t.abs().max()))
+    assert float((result.attributions[0] - ref_t).abs().max()) <= 1e-12 * scale
+    assert result.regions[0] == pieces
+
+
+def _tiny_cnn(seed, channels, dead):
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, channels, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(channels, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(4 * 2 * 2, 3)).double().eval()
+    with torch.no_grad():
+        net[0].bias[:dead] = -50.0     # dead units: off all along the path
+    return net
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 1000), channels=st.integers(2, 4), dead=st.integers(0, 1),
+       patch=st.integers(0, 2))
+def test_black_baseline_cnn_with_planted_max_pool_ties_is_complete(seed, channels, dead, patch):
+    net = _tiny_cnn(seed, channels, dead)
+    x = torch.rand(1, 1, 8, 8, dtype=F64, generator=torch.Generator().manual_seed(seed))
+    # planted ties: a constant patch gives equal conv outputs (so equal max-pool entries) in
+    # its interior, and at t = 0 every window of the biased conv ties at the bias
+    x[..., 2 * patch:2 * patch + 4, 2 * patch:2 * patch + 4] = 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = exact_integrated_gradients(net, x, target=1)
+    with torch.no_grad():
+        rise = float(net(x)[0, 1] - net(torch.zeros_like(x))[0, 1])
+    assert abs(float(r.delta[0])) <= 1e-9 * max(abs(rise), 1e-3)
+    fine = integrated_gradients(net, x, target=1, steps=2000, method="riemann_middle",
+                                batch_size=4000)
+    scale = float(r.attributions.abs().max())
+    assert float((fine - r.attributions).abs().max()) < 5e-3 * scale
+
+
+def test_black_baseline_small_cnn_completes_with_completeness_below_1e_9_relative():
+    # the case of the issue at a smaller size: biased convs, max-pools, dead units, and every
+    # max-pool window tied at t = 0 (all entries equal the bias)
+    net = small_cnn(size=8).double()
+    x = torch.rand(1, 3, 8, 8, dtype=F64, generator=torch.Generator().manual_seed(0))
+    r = exact_integrated_gradients(net, x, target=0)
+    with torch.no_grad():
+        rise = float(net(x)[0, 0] - net(torch.zeros_like(x))[0, 0])
+    assert abs(float(r.delta[0])) <= 1e-9 * abs(rise)
+    assert r.regions[0] > 10
