@@ -141,6 +141,39 @@ class Attribution:
     def __len__(self) -> int:
         return len(self.values)
 
+    def certificate(self) -> Any:
+        """The derivation as data (:class:`proofs.certificate.Derivation`), for the
+        symbolic engine: ``.to_json()``, ``.write(file)``, ``.text()``, ``.latex()``;
+        :func:`proofs.verify.verify` re-checks it.
+
+        >>> from proofs import Function, integrated_gradients
+        >>> integrated_gradients(Function("x1*x2"), [1, 2]).certificate().data["values"]
+        ['1', '1']
+        """
+        from .certificate import build
+
+        return build(self)
+
+    def _derivation(self) -> Any:
+        try:
+            return self.certificate()
+        except Exception:  # noqa: BLE001 - a rendering falls back to the plain values
+            return None
+
+    def _repr_latex_(self) -> str:
+        derivation = self._derivation()
+        if derivation is None:
+            return "$" + self.latex() + "$"
+        return "$$" + derivation.latex() + "$$"
+
+    def _repr_html_(self) -> str:
+        derivation = self._derivation()
+        if derivation is None:
+            import html
+
+            return "<pre>" + html.escape(str(self)) + "</pre>"
+        return derivation.html()
+
     def latex(self) -> str:
         """The values as a LaTeX column vector."""
         body = r" \\ ".join(sp.latex(sp.S(v)) if self.engine == "symbolic"

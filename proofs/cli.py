@@ -203,10 +203,44 @@ def _add_attribute(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--max-size", type=int, default=MAX_LENGTH, metavar="CHARS",
                    help=f"longest EXPR accepted, in characters ({MAX_LENGTH:,})")
     a.add_argument("--json", action="store_true", help="print one JSON object")
-    a.add_argument("--latex", action="store_true", help="also print the values as LaTeX")
+    a.add_argument("--latex", action="store_true",
+                   help="also print the derivation as LaTeX (F, the path, the pieces with "
+                        "their active forms and integrals, the result)")
+    a.add_argument("--certificate", metavar="FILE",
+                   help="write the derivation as JSON to FILE (check it with "
+                        "'python -m proofs verify FILE')")
     a.add_argument("--timeout", type=float, default=120.0,
                    help="give up after this many seconds (120)")
     a.set_defaults(handler=_attribute)
+
+
+def _add_verify(sub: argparse._SubParsersAction) -> None:
+    v = sub.add_parser("verify", help="re-check a certificate written by attribute "
+                                      "--certificate",
+                       description="Re-checks a certificate independently of the engines: "
+                                   "exit 0 when it holds, 1 naming the first step that does "
+                                   "not, 2 when FILE is not a certificate.")
+    v.add_argument("file", metavar="FILE", help="the JSON certificate")
+    v.add_argument("--text", action="store_true", help="also print the derivation")
+    v.set_defaults(handler=_verify)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .verify import verify_file
+
+    failure = verify_file(args.file)
+    if failure is not None:
+        print(f"certificate does NOT hold: {failure}")
+        return 1
+    print(f"certificate holds: {args.file}")
+    if args.text:
+        import json as _json
+
+        from .certificate import Derivation
+
+        with open(args.file, encoding="utf-8") as source:
+            print(Derivation(_json.load(source)).text())
+    return 0
 
 
 def _build_parser() -> ArgumentParser:
@@ -217,6 +251,7 @@ def _build_parser() -> ArgumentParser:
     sub.required = True
     # one line per subcommand: each sets its handler(args) -> exit status
     _add_attribute(sub)
+    _add_verify(sub)
     from .plot import add_parser as add_plot_parser  # python -m proofs plot (proofs/plot.py)
 
     add_plot_parser(sub)
@@ -251,14 +286,21 @@ def _attribute(args: argparse.Namespace) -> int:
         raise PathError("--baseline needs --input for the straight path")
     path = read_argument("--path", lambda: parse_path(args.path, x, base, F.dimension))
     result = attribute(F, path, engine=args.engine, dps=args.dps)
+    derivation = None
+    if args.certificate or (args.latex and args.engine == "symbolic"):
+        derivation = result.certificate()
+    if args.certificate:
+        derivation.write(args.certificate)
+    latex = (derivation.latex() if derivation is not None else result.latex()) \
+        if args.latex else None
     if args.json:
         out = result.to_dict()
-        if args.latex:
-            out["latex"] = result.latex()
+        if latex is not None:
+            out["latex"] = latex
         print(json.dumps(out))
     else:
         print(result)
-        if args.latex:
-            print(result.latex())
+        if latex is not None:
+            print(latex)
     sys.stdout.flush()
     return 0

@@ -63,6 +63,7 @@ class _Walk:
         self.direction = direction
         self.cache: dict[sp.Expr, tuple[sp.Expr, sp.Expr, sp.Expr]] = {}
         self.decisions: list[Decision] = []
+        self.choice: dict[sp.Expr, int] = {}  # kink -> index of the branch chosen
 
     def slope_of(self, expr: sp.Expr) -> sp.Expr:
         """The directional derivative of a smooth expression, as an expression."""
@@ -103,6 +104,7 @@ class _Walk:
             order = _sign(option[1] - best[1]) or _sign(option[2] - best[2])
             if (order > 0) == larger and order != 0:
                 best = option
+        self.choice[node] = next(i for i, option in enumerate(options) if option is best)
         for option in options:
             if option is best or _sign(option[1] - best[1]) != 0:
                 continue
@@ -127,6 +129,20 @@ def directional_branch(expr: sp.Expr, point: Mapping[sp.Symbol, sp.Expr],
     walk = _Walk(point, direction)
     smooth, _, _ = walk.walk(expr)
     return smooth, walk.decisions
+
+
+def branch_choices(expr: sp.Expr, point: Mapping[sp.Symbol, sp.Expr],
+                   direction: Mapping[sp.Symbol, int]) -> dict[sp.Expr, int]:
+    """The branch index each kink of ``expr`` takes at ``point`` along ``direction`` (for an
+    Abs: 0 is its argument, 1 its negation).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> branch_choices(sp.Max(x, 1 - x), {x: sp.Rational(1, 2)}, {x: -1})
+    {Max(x, 1 - x): 1}
+    """
+    walk = _Walk(point, direction)
+    walk.walk(expr)
+    return walk.choice
 
 
 def one_sided_partials(expr: sp.Expr, variables: Sequence[sp.Symbol],

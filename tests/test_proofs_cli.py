@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import sympy as sp
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -65,3 +66,104 @@ def test_user_errors_exit_2_with_one_line(args):
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert "Traceback" not in out.stderr and "hacked" not in out.stdout
+
+
+# -- real input: negative numbers, sizes, which argument an error is about ---------------
+
+def in_process(capsys, *args):
+    from proofs.cli import main
+
+    status = main(["attribute", *args])
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+def test_negative_numbers_after_options_work_as_written(capsys):
+    # x1*x2 from (-1, 0) to (-1, 2): x1 = -1 constant, A = (0, F(end) - F(start)) = (0, -2)
+    status, out, err = in_process(capsys, "x1*x2", "--input", "-1,2", "--baseline", "-1,0",
+                                  "--json")
+    assert status == 0, err
+    assert json.loads(out)["attributions"] == ["0", "-2"]
+    status, out, _ = in_process(capsys, "x1*x2", "--path", "polyline:-1,0;-1,2", "--json")
+    assert status == 0 and json.loads(out)["attributions"] == ["0", "-2"]
+
+
+@pytest.mark.parametrize("args, named", [
+    (("x1*x2", "--input", "1 2"), "--input: cannot read '1 2'"),
+    (("x1*x2", "--input", "1,2", "--baseline", "1,,2"), "--baseline:"),
+    (("x1*x2", "--path", "curve:s,s**2"), "--path: unknown name 's'"),
+    (("x1 \u2212 x2", "--input", "1,2"), "EXPR: the character '\u2212' (U+2212)"),
+    (("x1 +", "--input", "1"), "EXPR: malformed"),
+    (("x1*x2*x3", "--input", "1,2"), "--input has 2 coordinates"),
+])
+def test_parse_errors_name_the_argument(capsys, args, named):
+    status, _, err = in_process(capsys, *args)
+    assert status == 2 and named in err and len(err.strip().splitlines()) == 1
+    if "curve" in args[-1]:
+        assert "written in its parameter t" in err and "--vars" not in err
+
+
+def test_max_size_is_configurable(capsys):
+    expr = " + ".join(f"{i}*x1" for i in range(1, 400))
+    status, _, err = in_process(capsys, expr, "--input", "1", "--max-size", "100")
+    assert status == 2 and "limit 100" in err and "--max-size" in err
+    status, out, _ = in_process(capsys, expr, "--input", "1", "--json")
+    assert status == 0 and json.loads(out)["attributions"] == [str(sum(range(1, 400)))]
+
+
+def _network(seed: int = 0, inputs: int = 8, hidden: int = 32) -> str:
+    """An 8-32-32-1 ReLU network written out inline, as a user pastes it (4 decimals)."""
+    import random
+
+    rng = random.Random(seed)
+
+    def w() -> str:
+        return f"{rng.uniform(-1, 1):.4f}"
+
+    layer1 = [f"relu({' + '.join(f'{w()}*x{i + 1}' for i in range(inputs))} + {w()})"
+              for _ in range(hidden)]
+    layer2 = [f"relu({' + '.join(f'{w()}*{unit}' for unit in layer1)} + {w()})"
+              for _ in range(hidden)]
+    return " + ".join(f"{w()}*{unit}" for unit in layer2).replace("+ -", "- ")
+
+
+def test_a_pasted_network_of_116_kB_parses_in_linear_time():
+    import time
+
+    from proofs import parse_expression
+
+    text = _network()
+    assert len(text) > 116_000
+    start = time.perf_counter()
+    expr, variables = parse_expression(text)
+    whole = time.perf_counter() - start
+    assert len(variables) == 8 and len(expr.atoms(sp.Max)) >= 64 // 2
+    # linear: the first quarter of the units takes about a quarter of the time (a ratio in
+    # one process, not a timing threshold: quadratic parsing made it 1/16)
+    depth, cut = 0, None
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and i > len(text) // 4 and text[i:i + 3] in (" + ", " - "):
+            cut = i
+            break
+    quarter = text[:cut]
+    start = time.perf_counter()
+    parse_expression(quarter)
+    part = time.perf_counter() - start
+    assert part > whole / 12
+
+
+@pytest.mark.slow
+def test_the_network_attributes_from_the_command_line():
+    text = _network(hidden=16)
+    out = run(text, "--input", "-1,2.5,0.5,-0.25,1,3/4,-2,1.5", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert len(data["attributions"]) == 8 and data["completeness_gap"] == "0"
+
+
+def test_a_closed_pipe_is_silent():
+    done = subprocess.run(
+        f"{sys.executable} -m proofs attribute 'relu(x1 - 1/3)*x2 + x1**2' --input 1,1 --json "
+        "| head -c 1", shell=True, capture_output=True, text=True, timeout=120)
+    assert done.stderr == ""

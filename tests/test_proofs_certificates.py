@@ -1,0 +1,204 @@
+"""Certificates: every counterexample's derivation re-checks; any changed number is caught.
+
+The verifier (proofs/verify.py) shares nothing with the engines beyond the parser and sympy
+arithmetic, so a certificate that verifies is evidence from outside the engine.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import pkgutil
+import re
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+
+import proofs.engines
+from proofs import (
+    Function,
+    IGVerifyError,
+    attribute,
+    curve,
+    integrated_gradients,
+    polyline,
+    straight,
+)
+from proofs.verify import CertificateError, verify
+
+COMMENTARY = {"term", "notes", "claim", "format", "established", "kind"}
+"""Fields written for readers, which the verifier does not check."""
+
+
+def _collect_attributions(monkeypatch) -> list:
+    made = []
+    run = proofs.engines._Engine.run
+
+    def recording(self):
+        result = run(self)
+        made.append(result)
+        return result
+
+    monkeypatch.setattr(proofs.engines._Engine, "run", recording)
+    import counterexamples
+
+    for info in pkgutil.iter_modules(counterexamples.__path__):
+        if info.name in ("base", "figures", "__main__"):
+            continue
+        module = importlib.import_module(f"counterexamples.{info.name}")
+        for value in vars(module).values():
+            if type(value).__name__ == "Counterexample":
+                value.compute()
+                break
+    return made
+
+
+def test_every_counterexample_derivation_verifies(monkeypatch):
+    made = _collect_attributions(monkeypatch)
+    exact = [A for A in made if A.engine == "symbolic"]
+    assert len(exact) >= 40  # every module computes through the engine
+    for A in exact:
+        data = A.certificate().data
+        assert verify(data) is None, (A.function, A.path, verify(data))
+
+
+@pytest.mark.parametrize("expr, path, published", [
+    # Xu et al. (2020)'s reference path for x1*x2**2 (Lundstrom, Huang & Razaviyayn (2022))
+    ("x1*x2**2", polyline([(0, 0), (1, 0), (1, 1), (0, 1), (0, 0), (1, 1)]),
+     (sp.Rational(-2, 3), sp.Rational(5, 3))),
+    # Lerma & Lucas (2021): x1*x2 along (t, t**2)
+    ("x1*x2", curve(["t", "t**2"]), (sp.Rational(1, 3), sp.Rational(2, 3))),
+    # Sundararajan, Taly & Yan (2017): 1 - relu(1 - x) from 0 to 2
+    ("1 - relu(1 - x1)", straight((0,), (2,)), (1,)),
+])
+def test_published_values_verify(expr, path, published):
+    A = attribute(Function(expr), path)
+    data = A.certificate().data
+    assert verify(data) is None
+    assert tuple(sp.Rational(v) if "/" in v else sp.Integer(v) for v in data["values"]) \
+        == published
+
+
+def _leaves(obj, at=()):
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if key not in COMMENTARY:
+                yield from _leaves(value, at + (key,))
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _leaves(value, at + (i,))
+    else:
+        yield at, obj
+
+
+def _mutations(value):
+    """Each number in the field changed by one (alone): ints, and the digits of numbers in
+    strings (not the digits of a variable name such as x1)."""
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, int):
+        yield value + 1
+        return
+    for m in re.finditer(r"(?<![A-Za-z_\d])\d+", value):
+        yield value[:m.start()] + str(int(m.group()) + 1) + value[m.end():]
+
+
+def _set(data, at, value):
+    for key in at[:-1]:
+        data = data[key]
+    data[at[-1]] = value
+
+
+@pytest.mark.parametrize("expr, path, dps", [
+    # two segments, two exact breakpoints, an active power and a product
+    ("x2*relu(x1 - 1/3) + relu(x2 - 2*x1)**2", polyline([(0, 0), (0, 1), (1, 1)]), 50),
+    # a numerically certified breakpoint (cos(3t) = t), values as decimals
+    ("max(0, cos(3*x1) - x1)*x1", straight((0,), (1,)), 10),
+    # a tie decided from F
+    ("abs(x1 - x2)/2 - relu(x1 - x2) + x1*x2", straight((0, 0), (1, 1)), 50),
+])
+def test_tampering_with_any_number_is_caught(expr, path, dps):
+    data = attribute(Function(expr), path, dps=dps).certificate().data
+    assert verify(data) is None
+    tried = 0
+    for at, value in list(_leaves(data)):
+        for changed in _mutations(value):
+            forged = copy.deepcopy(data)
+            _set(forged, at, changed)
+            tried += 1
+            assert verify(forged) is not None, (at, value, changed)
+    assert tried > 25
+
+
+def _cli(capsys, *args):
+    """``python -m proofs ARGS`` in this process: (exit status, stdout, stderr)."""
+    from proofs.cli import main
+
+    status = main(list(args))
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+def test_cli_certificate_verify_and_exit_codes(tmp_path, capsys):
+    cert = tmp_path / "c.json"
+    status, out, err = _cli(capsys, "attribute", "max(0, x1 - 1/2)*x2", "--input", "1,-2",
+                            "--certificate", str(cert), "--latex")
+    assert status == 0, err
+    # the LaTeX derivation: F, the path, each piece's integral, the result
+    assert r"\int_{\frac{1}{2}}^{1}" in out and r"A_{x_{1}} &= - \frac{3}{4}" in out
+    status, out, _ = _cli(capsys, "verify", str(cert), "--text")
+    assert status == 0 and "certificate holds" in out and "antiderivative" in out
+    data = json.loads(cert.read_text())
+    data["pieces"][1]["values"][0] = "-1/2"
+    cert.write_text(json.dumps(data))
+    status, out, _ = _cli(capsys, "verify", str(cert))
+    assert status == 1 and "piece 1" in out
+    for text in ("not json", json.dumps({"format": "x"}),
+                 json.dumps({**data, "function": "__import__('os').system('echo hacked')"})):
+        cert.write_text(text)
+        status, out, err = _cli(capsys, "verify", str(cert))
+        assert status == 2 and len(err.strip().splitlines()) == 1
+        assert "hacked" not in out + err
+    assert _cli(capsys, "verify", str(tmp_path / "missing.json"))[0] == 2
+    # and once as a real process: the module entry point and its exit status
+    cert.write_text("[]")
+    done = subprocess.run([sys.executable, "-m", "proofs", "verify", str(cert)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_notebook_renderings_show_the_derivation():
+    A = integrated_gradients(Function("relu(x1 - 1/2)*x2"), [1, 1])
+    latex, page = A._repr_latex_(), A._repr_html_()
+    assert latex.startswith("$$") and r"\int" in latex and r"\frac{3}{8}" in latex
+    assert "<table>" in page and "x2*(x1 - 1/2)" in page and "completeness gap = 0" in page
+    assert "A[x1] = 3/8" in A.certificate().text()
+
+
+def test_only_the_symbolic_engine_writes_certificates():
+    A = integrated_gradients(Function("x1*x2"), [1, 1], engine="mpmath", dps=15)
+    with pytest.raises(IGVerifyError, match="symbolic"):
+        A.certificate()
+    assert A._repr_latex_().startswith("$")
+
+
+def test_malformed_certificates_are_bad_input():
+    data = integrated_gradients(Function("x1"), [1]).certificate().data
+    for broken in ([], {**data, "variables": "x1"}, {**data, "pieces": [{}]},
+                   {**data, "function": "x1 +"}):
+        with pytest.raises(CertificateError):
+            verify(broken)
+
+
+def test_numerically_certified_results_say_so():
+    # cos(3t) = t has no closed form: the breakpoint is bracketed, the value is known to the
+    # bound only. The true value is 0: F(r) = (cos 3r - r) r = 0 at the root r.
+    A = integrated_gradients(Function("max(0, cos(3*x1) - x1)*x1"), [1], dps=10)
+    assert not A.exact and A.to_dict()["exact"] is False
+    assert abs(A.values[0]) <= A.error < 1e-13
+    assert "not exact" in str(A) and "error bound" in A.certified
+    assert verify(A.certificate().data) is None
+    assert integrated_gradients(Function("relu(x1 - 1/2)"), [1]).exact
