@@ -6,8 +6,8 @@ the known cases it tries first (from :mod:`axioms.families`), the planted cases 
 a user gives, the symbolic identities that prove it for such a function, and its hypothesis
 strategy. The search driver (:mod:`axioms.search`) runs them; nothing here holds state.
 
->>> AXIOMS["completeness"].source
-'Sundararajan, Taly & Yan (2017), sec. 2.1; Lundstrom, Huang & Razaviyayn (2022), sec. 2.2'
+>>> AXIOMS["completeness"].source.split("; ")[0]
+'Sundararajan, Taly & Yan (2017), sec. 3, Prop. 1'
 """
 
 from __future__ import annotations

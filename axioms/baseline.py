@@ -203,7 +203,7 @@ class Completeness(Axiom):
     short = "compl"
     title = "completeness"
     statement = "sum_i A_i(x, x', F) = F(x) - F(x')"
-    source = f"{_STY}, sec. 2.1; {_L22}, sec. 2.2"
+    source = f"{_STY}, sec. 3, Prop. 1; {_L22}, sec. 2.2, axiom 3"
 
     def prop(self, m, case, tol):
         a = self.call(m, case.F, case.x, case.baseline)
@@ -249,7 +249,7 @@ class Linearity(Axiom):
     short = "linear"
     title = "linearity"
     statement = "A(x, x', alpha F + beta G) = alpha A(x, x', F) + beta A(x, x', G)"
-    source = f"{_STY}, sec. 2.2; {_L22}, sec. 2.2, axiom 4"
+    source = f"{_STY}, sec. 4; {_L22}, sec. 2.2, axiom 4"
 
     def prop(self, m, case, tol):
         n = case.F.dimension
@@ -311,7 +311,7 @@ class Dummy(Axiom):
     short = "dummy"
     title = "sensitivity(b) / dummy"
     statement = "if dF/dx_i == 0 everywhere, then A_i(x, x', F) = 0"
-    source = f"{_STY}, sec. 2.2; {_L22}, sec. 2.2, axiom 5"
+    source = f"{_STY}, sec. 4; {_L22}, sec. 2.2, axiom 5"
 
     def prop(self, m, case, tol):
         a = self.call(m, case.F, case.x, case.baseline)

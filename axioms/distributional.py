@@ -34,7 +34,8 @@ class _Distributional(Axiom):
         return AXIOMS[self.counterpart]
 
     def known_cases(self) -> list[Case]:
-        return super().known_cases() + [c.one_point() for c in self._base().known_cases()]
+        # the baseline axiom's cases first: the two checks then report the same witness
+        return [c.one_point() for c in self._base().known_cases()] + super().known_cases()
 
     def planted(self, F, functions):
         return [c.one_point() for c in self._base().planted(F, functions)]

@@ -130,12 +130,14 @@ def test_report_renders_in_notebooks():
 # -- the command line ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("examples", ["0", "200"])
-def test_cli_issue_example_is_consistent_at_any_budget(examples):
+@pytest.mark.parametrize("expr, examples", [(["relu(relu(x1) - 1 - relu(x2))"], "0"),
+                                           (["relu(relu(x1) - 1 - relu(x2))"], "200"),
+                                           ([], "0"), ([], "200")])
+def test_cli_issue_example_is_consistent_at_any_budget(expr, examples):
     # a midpoint-rule IG steps over a kink just before the input: A_1 = 0 while F changes
-    r = _run(["check", "relu(relu(x1) - 1 - relu(x2))", "--method", "broken_methods:midpoint",
-              "--axiom", "sensitivity-a", "--axiom", "dist-sensitivity-a", "--examples",
-              examples, "--json"])
+    r = _run(["check", *expr, "--method", "broken_methods:midpoint", "--axiom",
+              "sensitivity-a", "--axiom", "dist-sensitivity-a", "--examples", examples,
+              "--json"])
     assert r.returncode == 1, r.stderr
     out = json.loads(r.stdout)
     single, dist = out["results"]
