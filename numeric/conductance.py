@@ -45,6 +45,7 @@ from .path_integral import (
     _as_model_dtype,
     exact_grid,
     flow_path_integral,
+    kink_grid,
     layer_output_shape,
     layer_path_integral,
     model_outputs,
@@ -72,7 +73,8 @@ class _Setup:
     batch_size: int | None
 
 
-def _setup(model, layer, inputs, baselines, target, steps, method, batch_size) -> _Setup:
+def _setup(model, layer, inputs, baselines, target, steps, method, batch_size,
+           split_kinks: bool = False) -> _Setup:
     if not callable(model):
         raise ArgumentError(f"model must be an nn.Module or a callable, got {type(model).__name__}")
     x = _check_inputs(inputs)
@@ -84,6 +86,8 @@ def _setup(model, layer, inputs, baselines, target, steps, method, batch_size) -
         model, module = _as_model_dtype(model, method, module, name)
         x, base = x.double(), base.double()
         grid = exact_grid(model, base, x, target, batch_size)
+    elif split_kinks:
+        grid = kink_grid(model, base, x, method, steps, batch_size=batch_size)
     else:
         grid = quadrature_grid(x.shape[0], method, steps, x.device)
     return _Setup(model, module, name, x, base, tgt, grid, batch_size)
@@ -115,7 +119,7 @@ def conductance(model: Callable, layer: Layer, inputs: torch.Tensor, baselines=N
                 target: TargetSpec = None, steps: int = 50, method: str = "gausslegendre",
                 patch: torch.Tensor | None = None, per_channel: bool = False,
                 batch_size: int | None = None, derivative: str = "jvp",
-                fd_step: float | None = None) -> torch.Tensor:
+                fd_step: float | None = None, split_kinks: bool = False) -> torch.Tensor:
     """Conductance IG_{*,j} of every unit j of ``layer``, or with ``patch`` the image-patch
     attribution IG_{S,j}; shaped (N, *layer output shape), or (N, C) with ``per_channel``.
 
@@ -125,7 +129,10 @@ def conductance(model: Callable, layer: Layer, inputs: torch.Tensor, baselines=N
     ``"exact"`` (piecewise-linear networks, computed in float64). ``patch`` is a boolean mask
     shaped like one input. ``derivative="finite_difference"`` takes d/dt H by the difference
     quotient of Lundstrom, Huang & Razaviyayn (2022, sec. 6.2) with step ``fd_step`` in input
-    space (default 1/steps, theirs) instead of forward-mode AD, to show its error. Sums over
+    space (default 1/steps, theirs) instead of forward-mode AD, to show its error.
+    ``split_kinks=True`` applies the rule on each piece of the path between the switches of
+    the model's ReLU and max-pool modules (:func:`numeric.path_integral.kink_grid`), for
+    networks that mix smooth layers with kinks (tanh and max-pool). Sums over
     steps are accumulated in float64; the result has the inputs' dtype (float64 for exact).
 
     A network that doubles its layer's output, F = 2 H(x) with H(x) = x1 + x2:
@@ -144,7 +151,7 @@ def conductance(model: Callable, layer: Layer, inputs: torch.Tensor, baselines=N
     if derivative not in DERIVATIVES:
         raise ArgumentError(f"unknown derivative {derivative!r}; choose one of "
                             f"{', '.join(DERIVATIVES)}")
-    s = _setup(model, layer, inputs, baselines, target, steps, method, batch_size)
+    s = _setup(model, layer, inputs, baselines, target, steps, method, batch_size, split_kinks)
     return _conductance(s, patch, per_channel, derivative, fd_step)
 
 
@@ -194,7 +201,7 @@ def _unit_mask(unit, shape: tuple[int, ...], per_channel: bool) -> torch.Tensor:
 def neuron_flow(model: Callable, layer: Layer, unit: int | tuple[int, ...], inputs: torch.Tensor,
                 baselines=None, target: TargetSpec = None, steps: int = 50,
                 method: str = "gausslegendre", per_channel: bool = False,
-                batch_size: int | None = None) -> torch.Tensor:
+                batch_size: int | None = None, split_kinks: bool = False) -> torch.Tensor:
     """Neuron flow IG_{i,j} of one unit j of ``layer`` to every input feature i, shaped like the
     inputs (Lundstrom, Huang & Razaviyayn (2022), eq. 4). ``unit`` is a flat index into one
     example's layer output or a tuple index (c, h, w); with ``per_channel`` it is a channel
@@ -208,7 +215,7 @@ def neuron_flow(model: Callable, layer: Layer, unit: int | tuple[int, ...], inpu
     >>> bool(abs(flow.sum() - conductance(net, "1", x, steps=30)[0, 1]) < 1e-12)
     True
     """
-    s = _setup(model, layer, inputs, baselines, target, steps, method, batch_size)
+    s = _setup(model, layer, inputs, baselines, target, steps, method, batch_size, split_kinks)
     return _neuron_flow(s, unit, per_channel)
 
 
@@ -259,7 +266,8 @@ class IdentityReport:
 def check_identities(model: Callable, layer: Layer, inputs: torch.Tensor, baselines=None,
                      target: TargetSpec = None, steps: int = 50, method: str = "gausslegendre",
                      patch: torch.Tensor | None = None, unit: int | tuple | None = None,
-                     batch_size: int | None = None) -> IdentityReport:
+                     batch_size: int | None = None, split_kinks: bool = False
+                     ) -> IdentityReport:
     """Compute conductance, patch attributions and a unit's neuron flow and report the gaps in
 
     - sum_j IG_{*,j} = sum_i IG_i (the same rule; an identity at every node, so to rounding),
@@ -276,13 +284,14 @@ def check_identities(model: Callable, layer: Layer, inputs: torch.Tensor, baseli
     >>> report.max_rel_gap() < 1e-9
     True
     """
-    s = _setup(model, layer, inputs, baselines, target, steps, method, batch_size)
+    s = _setup(model, layer, inputs, baselines, target, steps, method, batch_size, split_kinks)
     cond = _conductance(s, None).double()
     n = cond.shape[0]
     flat = cond.reshape(n, -1)
     total = flat.sum(1)
     scale = flat.abs().sum(1)
-    report = IdentityReport(method, None if method == "exact" else steps)
+    report = IdentityReport(method + (", split at kinks" if split_kinks else ""),
+                            None if method == "exact" else steps)
     ig = layer_path_integral(s.model, None, s.base, s.x, s.target, s.grid, None, s.batch_size)
     report.add("sum_j IG_*,j = sum_i IG_i", total, ig.reshape(n, -1).sum(1), scale, True)
     diff = model_outputs(s.model, s.x, s.target, s.batch_size) - \

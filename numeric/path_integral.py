@@ -47,6 +47,7 @@ __all__ = [
     "Grid",
     "exact_grid",
     "flow_path_integral",
+    "kink_grid",
     "layer_output_shape",
     "layer_path_integral",
     "model_outputs",
@@ -116,6 +117,120 @@ def exact_grid(model: nn.Module, start: torch.Tensor, end: torch.Tensor, target,
     return Grid(torch.tensor(examples, dtype=torch.long, device=device),
                 torch.tensor(ts, dtype=torch.float64, device=device),
                 torch.tensor(ws, dtype=torch.float64, device=device))
+
+
+_KINK_MODULES = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.ReLU6, nn.Hardtanh, nn.MaxPool1d,
+                 nn.MaxPool2d)
+
+
+def _pattern_hook(store: list):
+    """A forward hook appending, per row, which branch each kink of the module takes."""
+    import torch.nn.functional as F
+
+    def hook(module, inputs, output):
+        z = inputs[0].detach()
+        if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d)):
+            pool = F.max_pool1d if isinstance(module, nn.MaxPool1d) else F.max_pool2d
+            _, idx = pool(z, module.kernel_size, module.stride, module.padding, module.dilation,
+                          module.ceil_mode, return_indices=True)
+            store.append(idx.reshape(z.shape[0], -1))
+        elif isinstance(module, nn.Hardtanh):  # ReLU6 too
+            store.append(((z > module.min_val).long() + (z > module.max_val).long())
+                         .reshape(z.shape[0], -1))
+        else:
+            store.append((z > 0).long().reshape(z.shape[0], -1))
+
+    return hook
+
+
+def kink_grid(model: nn.Module, start: torch.Tensor, end: torch.Tensor, method: str,
+              steps: int, scan: int = 256, tol: float = 1e-13,
+              batch_size: int | None = None) -> Grid:
+    """A quadrature rule on each smooth piece of every straight segment start -> end.
+
+    The pieces end where a ReLU-like layer or a max-pool window of ``model`` switches branch
+    (ReLU, leaky ReLU, PReLU, ReLU6/hardtanh, MaxPool1d/2d modules; kinks computed in a
+    forward function are not seen). Switches are located by sampling ``scan`` + 1 equally
+    spaced points and bisecting every interval whose branch pattern changed, to ``tol`` in t;
+    a pair of switches that cancel between two samples is missed. On smooth pieces
+    (tanh, sigmoid, softmax between the kinks) Gauss-Legendre converges fast again, where
+    over the whole segment it converges only algebraically.
+
+    >>> import torch
+    >>> net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.ReLU()).double()
+    >>> with torch.no_grad():
+    ...     _ = net[0].weight.fill_(1.0); _ = net[0].bias.fill_(-1.0)
+    >>> x = torch.full((1, 1), 4.0, dtype=torch.float64)
+    >>> g = kink_grid(net, torch.zeros_like(x), x, "riemann_middle", 1)   # kink at t = 1/4
+    >>> [round(v, 12) for v in g.t.tolist()], [round(v, 12) for v in g.weight.tolist()]
+    ([0.125, 0.625], [0.25, 0.75])
+    """
+    if not isinstance(model, nn.Module):
+        raise ArgumentError("splitting at kinks needs an nn.Module (its ReLU and max-pool "
+                            "modules are watched)")
+    store: list = []
+    handles = [m.register_forward_hook(_pattern_hook(store)) for m in model.modules()
+               if isinstance(m, _KINK_MODULES)]
+    n = end.shape[0]
+    d = end - start
+    view = (-1,) + (1,) * (end.dim() - 1)
+    size = batch_size or 65536
+
+    def patterns(e: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        rows = []
+        for p0 in range(0, len(t), size):
+            store.clear()
+            ee, tt = e[p0:p0 + size], t[p0:p0 + size]
+            model(start[ee] + tt.to(end.dtype).view(view) * d[ee])
+            rows.append(torch.cat(store, dim=1) if store else
+                        torch.zeros(len(tt), 0, dtype=torch.long, device=end.device))
+        return torch.cat(rows)
+
+    try:
+        with torch.no_grad():
+            ts = torch.linspace(0.0, 1.0, scan + 1, dtype=torch.float64, device=end.device)
+            e_all = torch.arange(n, device=end.device).repeat_interleave(scan + 1)
+            pat = patterns(e_all, ts.repeat(n)).reshape(n, scan + 1, -1)
+            changed = (pat[:, 1:] != pat[:, :-1]).any(2)
+            work = [(int(e), float(ts[k]), float(ts[k + 1])) for e, k in changed.nonzero()]
+            cuts: list[list[float]] = [[] for _ in range(n)]
+            while work:
+                ex = torch.tensor([w[0] for w in work], device=end.device)
+                lo = torch.tensor([w[1] for w in work], dtype=torch.float64, device=end.device)
+                hi = torch.tensor([w[2] for w in work], dtype=torch.float64, device=end.device)
+                p_lo = patterns(ex, lo)
+                while float((hi - lo).max()) > tol:
+                    mid = 0.5 * (lo + hi)
+                    p_mid = patterns(ex, mid)
+                    left = (p_mid == p_lo).all(1)  # the first switch is right of mid
+                    lo = torch.where(left, mid, lo)
+                    hi = torch.where(left, hi, mid)
+                # the switch is in [lo, hi]; more switches remain where hi's pattern is not the
+                # pattern at the end of the original interval
+                ends = torch.tensor([w[2] for w in work], dtype=torch.float64, device=end.device)
+                p_end = patterns(ex, ends)
+                p_after = patterns(ex, hi)
+                nxt = []
+                for i, (e, _, b) in enumerate(work):
+                    cuts[e].append(float(hi[i]))
+                    if float(hi[i]) < b and not bool((p_after[i] == p_end[i]).all()):
+                        nxt.append((e, float(hi[i]), b))
+                work = nxt
+    finally:
+        for h in handles:
+            h.remove()
+    nodes, weights = quadrature_rule(method).tensors(quadrature_rule(method).check_steps(steps),
+                                                     torch.float64, end.device)
+    examples, tss, wss = [], [], []
+    for e in range(n):
+        edges = [0.0, *sorted(set(cuts[e])), 1.0]
+        for lo_, hi_ in zip(edges[:-1], edges[1:]):
+            if hi_ > lo_:
+                examples.append(torch.full((len(nodes),), e, dtype=torch.long,
+                                           device=end.device))
+                tss.append(lo_ + (hi_ - lo_) * nodes)
+                wss.append((hi_ - lo_) * weights)
+    return Grid(torch.cat(examples), torch.cat(tss), torch.cat(wss))
 
 
 # ----------------------------------------------------------------------------- the layer

@@ -114,6 +114,24 @@ def test_finite_difference_form_has_an_error_that_shrinks():
     assert float((jvp - exact).abs().max()) < errs[2]
 
 
+def test_split_at_kinks_restores_fast_convergence():
+    # F = tanh(max(x1, x2)) from x' = (0, 1) to x = (2, 0): the max switches at t = 1/3
+    # (2t = 1 - t); by hand IG_1 = tanh(2) - tanh(2/3), IG_2 = tanh(2/3) - tanh(1)
+    import math
+
+    net = nn.Sequential(nn.MaxPool1d(2), nn.Flatten(), nn.Tanh())
+    x = torch.tensor([[[2.0, 0.0]]], dtype=F64)
+    base = torch.tensor([[[0.0, 1.0]]], dtype=F64)
+    want = torch.tensor([[[math.tanh(2) - math.tanh(2 / 3), math.tanh(2 / 3) - math.tanh(1)]]],
+                        dtype=F64)
+    split = conductance(net, None, x, baselines=base, steps=20, split_kinks=True)
+    whole = conductance(net, None, x, baselines=base, steps=20)
+    assert float((split - want).abs().max()) < 1e-12  # the switch is located to 1e-13 in t
+    assert float((whole - want).abs().max()) > 1e-4  # one Gauss-Legendre rule across the kink
+    report = check_identities(net, "1", x, baselines=base, steps=20, split_kinks=True)
+    assert report.max_rel_gap() < 1e-12, str(report)
+
+
 # ------------------------------------------------------------------------------ identities
 
 

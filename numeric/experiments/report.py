@@ -56,7 +56,8 @@ def format_report(report: dict, markdown: bool = False) -> str:
     ok = sum(c["reproduced"] for c in report["claims"])
     lines += ["", f"{ok} of {len(report['claims'])} claim checks reproduced.", ""]
     if markdown:
-        lines += ["Identities on the trained networks (8 test images, patch = the box):", "",
+        lines += ["Identities on the trained networks (the first test images, patch = the "
+                  "box):", "",
                   "| network | layer | output | method | identity | max relative gap | kind |",
                   "|---|---|---|---|---|---|---|"]
         for r in report["identities"]:
