@@ -128,10 +128,12 @@ class DistSymmetry(_Distributional):
                        case.symbolic)
 
     def strategy(self, functions=None, kinds=("polynomial", "network")):
+        pool = _given(functions, range(2, 100)) if functions else None
+
         @st.composite
         def build(draw):
             if functions:
-                G, pairs, _note = symmetric_version(draw(_given(functions, (2, 3, 4, 5, 6))))
+                G, pairs, _note = symmetric_version(draw(pool))
                 i, j = draw(st.sampled_from(pairs))
             else:
                 n = draw(st.sampled_from((2, 3)))

@@ -49,6 +49,12 @@ class Matrix:
     def __str__(self) -> str:
         return format_matrix(self.cells, self.seconds)
 
+    def __iter__(self):
+        return iter(self.cells)
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
     def _grid(self):
         methods = list(dict.fromkeys(c.method for c in self.cells))
         axioms = list(dict.fromkeys(c.axiom for c in self.cells))

@@ -152,6 +152,9 @@ def _search(m, axiom, functions, cfg: SearchSettings):
         pass
     except Unsatisfiable:
         return None, state
+    except IGVerifyError as exc:  # the strategy cannot draw for these functions
+        if not hits:
+            return None, state | {"last_skip": str(exc)}
     except Exception:  # hypothesis could not replay (a flaky method): keep what we saw
         if not hits:
             raise

@@ -205,3 +205,10 @@ def test_cli_matrix_json_with_an_added_row():
     assert table[("ig", "completeness")]["verdict"] == "proved"
     assert table[("cost-share", "completeness")]["verdict"] == "violated"
     assert set(cells[0]) == {"method", "axiom", "verdict", "witness", "evidence"}
+
+
+def test_functions_outside_an_axioms_hypothesis_are_undecided_not_an_error():
+    v = check("ig", "symmetry", ["x1**2"], max_examples=3)
+    assert v.verdict == "undecided" and "enough variables" in v.evidence
+    assert check("ig", "completeness", ["sqrt(x1)"], max_examples=2).verdict == \
+        "no counterexample"  # Lipschitz hypothesis not met: tested, not proved
