@@ -115,6 +115,7 @@ def _replace(expr: sp.Expr, mapping: dict[sp.Expr, sp.Expr],
 
 
 PRINTED_NODES = 400
+LONG_TEXT = 5_000
 
 
 def _describe(expr: sp.Expr) -> str:
@@ -351,6 +352,13 @@ class _Engine:
             "and no interior point decides F's one-sided derivatives",
             "move the path off the kink or use another path")
 
+    def _function_text(self) -> str:
+        """F as sympy prints it; a long one as the user typed it (printing a network's
+        sympy tree takes longer than attributing it)."""
+        if self.F.text is not None and len(self.F.text) > LONG_TEXT:
+            return self.F.text
+        return str(self.F.expr)
+
     def _mark_gradient_changes(self, k: int, pieces: list[Piece]) -> None:
         """Set ``changes_gradient`` on the breakpoints of segment ``k``."""
         for n, bp in enumerate(self.breakpoints):
@@ -453,7 +461,7 @@ class _Engine:
             segment_values=tuple(tuple(self.finish(v) for v in s) for s in segment_values),
             error=self.error_estimate(pieces), dps=self.dps,
             notes=tuple(dict.fromkeys(self.notes)),
-            function=str(self.F.expr), path=repr(self.path),
+            function=self._function_text(), path=repr(self.path),
             exact=self.name == "symbolic" and all(b.exact for b in self.breakpoints),
             source=(self.F, self.path))
 

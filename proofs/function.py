@@ -148,6 +148,8 @@ class Function:
                 "pass a string such as 'x1*x2' or a sympy expression")
         check_supported(expr)
         self.expr: sp.Expr = expr
+        self.text: str | None = source.strip() if isinstance(source, str) else None
+        """The string F was parsed from (None for a sympy expression)."""
         self.variables: tuple[sp.Symbol, ...] = tuple(symbols)
         self._expanded: sp.Expr | None = None
 
