@@ -34,7 +34,11 @@ def _symbols(n: int) -> tuple[sp.Symbol, ...]:
 
 
 def function(expr, n: int | None = None):
-    """A proofs Function over x1..xn from a sympy expression or a string (safe parser)."""
+    """A proofs Function over x1..xn from a sympy expression or a string (safe parser).
+
+    >>> function("x1**2", 3).variables
+    (x1, x2, x3)
+    """
     from proofs import Function, as_expression
 
     e = as_expression(expr)

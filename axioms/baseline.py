@@ -67,7 +67,11 @@ _EPS = (sp.Rational(1, 1024),)
 
 def kink_crossings(F, i: int, fixed, eps=_EPS, limit: int = 3):
     """(input, baseline) pairs that differ in coordinate i only and cross a kink of F just
-    before the input: the kinks come from the exact engine's breakpoints on a long line."""
+    before the input: the kinks come from the exact engine's breakpoints on a long line.
+
+    >>> kink_crossings(function("relu(x1 - 1)"), 0, (0,))
+    [((1025/1024,), (0,)), ((1023/1024,), (2,))]
+    """
     import proofs
 
     n = F.dimension
@@ -495,7 +499,11 @@ class ASI(Axiom):
 
 def certified_monotone(F, x, b) -> bool:
     """F polynomial and every dF/dy_i * (x_i - x'_i), in u = (y - x')/(x - x'), a polynomial
-    with nonnegative coefficients: then F is non-decreasing from x' to x."""
+    with nonnegative coefficients: then F is non-decreasing from x' to x.
+
+    >>> certified_monotone(function("x1*x2**2"), (1, 1), (0, 0))
+    True
+    """
     if not is_polynomial(F):
         return False
     us = sp.symbols(f"u1:{F.dimension + 1}")

@@ -252,7 +252,11 @@ def evaluate(method: Method | Callable, F, x, baseline) -> Attributions:
 
 
 def load_method(spec: str) -> Method:
-    """Load a user's method ``module:function`` (imported with importlib: the user's code)."""
+    """Load a user's method ``module:function`` (imported with importlib: the user's code).
+
+    >>> load_method("axioms.methods.gradient:grad_x_input").name
+    'axioms.methods.gradient:grad_x_input'
+    """
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise IGVerifyError(f"cannot read method {spec!r}", "name it as module:function")

@@ -116,7 +116,12 @@ def compute_matrix(methods: Sequence | None = None, axioms: Sequence[str] | None
 
 
 def format_matrix(cells: Sequence[Result], seconds: float | None = None) -> str:
-    """A human table with its legend, the axioms' glossary and the violations' witnesses."""
+    """A human table with its legend, the axioms' glossary and the violations' witnesses.
+
+    >>> from axioms.verdict import Result
+    >>> print(format_matrix([Result("ndp", "violated", method="xu-path")]).splitlines()[1])
+    xu-path      NO
+    """
     methods = list(dict.fromkeys(c.method for c in cells))
     axioms = list(dict.fromkeys(c.axiom for c in cells))
     table = {(c.method, c.axiom): c for c in cells}

@@ -230,7 +230,7 @@ def _monotone_poly(draw, us):
 def monotone_problems(n: int):
     """(F, x, baseline) with F non-decreasing from the baseline to x (paper 000, Def. 6).
 
-    F(y) = P(u) with u_i = (y_i - x'_i)/(x_i - x'_i) (u_i = y_i where x_i = x'_i) and P a
+    F(y) = P(u) with u_i = (y_i - x'_i)/(x_i - x'_i) (u_i = y_i - x_i + 1 where x_i = x'_i) and P a
     polynomial with nonnegative coefficients, or a sum of nonnegative multiples of
     relu(w.u + b) with w >= 0: either is non-decreasing in every u_i on the box u in [0, 1]^n,
     so F(gamma(t)) is non-decreasing along every monotone path from x' to x. Includes
@@ -242,8 +242,9 @@ def monotone_problems(n: int):
     def build(draw):
         baseline = draw(points(n))
         x = draw(points(n))
-        us = tuple(
-            (v - b) / (xi - b) if xi != b else v for v, xi, b in zip(xs, x, baseline, strict=True))
+        # u_i = 1 on the whole box where x_i = x'_i (the coordinate does not move)
+        us = tuple((v - b) / (xi - b) if xi != b else v - xi + 1
+                   for v, xi, b in zip(xs, x, baseline, strict=True))
         if draw(st.booleans()):
             k = draw(st.integers(1, 2))
             expr = sp.Integer(0)

@@ -183,6 +183,10 @@ def deeplift_rescale(layers, x, baseline) -> tuple:
         A1 = 3 * 2/3 * 1 * 1 = 2;  A2 = 1 * 1 * (-1) * 1 = -1.  -> (2, -1)
     The two implementations of one function get different attributions: DeepLIFT violates
     implementation invariance (both sum to 1, so completeness holds for each).
+
+    >>> deeplift_rescale([([[1, 0], [0, 1]], [-1, 0], "relu"), ([[1, -1]], [0], "relu")],
+    ...                  (3, 1), (0, 0))
+    (2, -1)
     """
     xs = [_exact(v, "input coordinate") for v in x]
     bs = [_exact(v, "baseline coordinate") for v in baseline]

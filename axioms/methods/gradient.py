@@ -27,12 +27,22 @@ def gradient_at(F, point) -> tuple[sp.Expr, ...]:
 
 
 def gradient(F, x, baseline) -> tuple[sp.Expr, ...]:
-    """The gradient of F at x (a saliency map; the baseline is not used)."""
+    """The gradient of F at x (a saliency map; the baseline is not used).
+
+    >>> from proofs import Function
+    >>> gradient(Function("x1*x2"), (2, 3), (0, 0))
+    (3, 2)
+    """
     return gradient_at(F, x)
 
 
 def grad_x_input(F, x, baseline) -> tuple[sp.Expr, ...]:
-    """x_i * dF/dx_i(x) (the baseline is not used)."""
+    """x_i * dF/dx_i(x) (the baseline is not used).
+
+    >>> from proofs import Function
+    >>> grad_x_input(Function("x1*x2"), (2, 3), (0, 0))
+    (6, 6)
+    """
     return tuple(sp.expand(g * xi) for g, xi in zip(gradient_at(F, x), x, strict=True))
 
 

@@ -53,7 +53,12 @@ def polyline_attribution(F, waypoints: Sequence[Sequence]) -> tuple[sp.Expr, ...
 
 
 def integrated_gradients(F, x, baseline) -> tuple[sp.Expr, ...]:
-    """IG: the straight path from the baseline to x (Sundararajan, Taly & Yan (2017))."""
+    """IG: the straight path from the baseline to x (Sundararajan, Taly & Yan (2017)).
+
+    >>> from proofs import Function
+    >>> integrated_gradients(Function("relu(x1 - 1/2)"), (1,), (0,))
+    (1/2,)
+    """
     return polyline_attribution(F, [baseline, x])
 
 
@@ -115,13 +120,22 @@ def _xu_reference(n: int) -> list[tuple]:
 
 
 def xu_waypoints(x, baseline) -> list[tuple]:
-    """T(reference path) with T(y) = x' + (x - x') y: from the baseline to x."""
+    """T(reference path) with T(y) = x' + (x - x') y: from the baseline to x.
+
+    >>> xu_waypoints((2, 2), (0, 0))
+    [(0, 0), (2, 0), (2, 2), (0, 2), (0, 0), (2, 2)]
+    """
     return [tuple(b + (xi - b) * r for xi, b, r in zip(x, baseline, ref, strict=True))
             for ref in _xu_reference(len(x))]
 
 
 def xu_path(F, x, baseline) -> tuple[sp.Expr, ...]:
-    """The non-monotone path method of Lundstrom, Huang & Razaviyayn (2022), App. E.1."""
+    """The non-monotone path method of Lundstrom, Huang & Razaviyayn (2022), App. E.1.
+
+    >>> from proofs import Function
+    >>> xu_path(Function("x1*x2"), (1, 1), (0, 0))
+    (-1/2, 3/2)
+    """
     return polyline_attribution(F, xu_waypoints(x, baseline))
 
 

@@ -24,7 +24,12 @@ def _at(F, point):
 
 
 def shapley_value(F, x, baseline) -> tuple[sp.Expr, ...]:
-    """The Shapley value of the game v(S) = F(x_S, x'_rest) (exact; 2^n evaluations)."""
+    """The Shapley value of the game v(S) = F(x_S, x'_rest) (exact; 2^n evaluations).
+
+    >>> from proofs import Function
+    >>> shapley_value(Function("x1*x2"), (1, 1), (0, 0))
+    (1/2, 1/2)
+    """
     n = len(x)
     value: dict[frozenset, sp.Expr] = {}
     for r in range(n + 1):
@@ -45,6 +50,11 @@ def shapley_value(F, x, baseline) -> tuple[sp.Expr, ...]:
 
 def cost_share(F, x, baseline) -> tuple[sp.Expr, ...]:
     """A_i(x, x', F) = F(x') - F(x) for every i (Lundstrom, Huang & Razaviyayn (2022),
-    App. E.2): linear and affine-scale invariant, never a cost share."""
+    App. E.2): linear and affine-scale invariant, never a cost share.
+
+    >>> from proofs import Function
+    >>> cost_share(Function("x1*x2"), (1, 1), (0, 0))
+    (-1, -1)
+    """
     d = _at(F, baseline) - _at(F, x)
     return tuple(d for _ in x)
