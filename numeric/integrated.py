@@ -402,8 +402,8 @@ def completeness_delta(model: Model, attributions, start, end, target: TargetSpe
 
 class _Flattened(torch.nn.Module):
     """``model(*inputs, *extra)`` as a function of one tensor (N, total features): the input
-    tensors flattened and concatenated, the extra arguments held (floating tensors as
-    buffers, so that a float64 copy of this module converts them too)."""
+    tensors flattened and concatenated, the extra arguments held (tensors as buffers, so that
+    ``.to(device, dtype)`` on this module moves them with the model)."""
 
     def __init__(self, model: Model, shapes: list[tuple[int, ...]], extra: tuple) -> None:
         super().__init__()
