@@ -20,7 +20,7 @@ A kink exactly at a probe or at a segment's end takes the branch just to the rig
 exactly at its kink (value and slope 0: a flat tie, e.g. equal max-pool entries), the
 gradient follows a fixed convention (relu'(0) = 0, the first maximal entry) and a warning
 says so. A float32 model is run in float64 by casting its tensors where they meet the
-float64 input; the model is not copied or changed. Prior art: ExactLine (Sotoudeh and
+float64 input; the model is not copied or changed. Prior art: ExactLine (Sotoudeh &
 Thakur (2019)) propagates the segment layer by layer instead of probing.
 
 >>> import torch

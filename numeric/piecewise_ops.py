@@ -547,11 +547,15 @@ def _max_pool(probe, name, func, args, kwargs):
         need = (o - 1) * s[i] + span - (sizes[i] + 2 * p[i])
         pads.append((p[i], p[i] + max(0, need)))
     flat_pad = [v for pr in reversed(pads) for v in pr]
-    out = func(*args, **kwargs)
-    vals = out[0] if isinstance(out, tuple) else out
+    xp, xt = fwad.unpack_dual(x)
+    pool = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[n - 1]
+    vp, where_max = pool(xp, k, s, p, dil, ceil_mode=a["ceil_mode"], return_indices=True)
+    vt = xt.flatten(2).gather(2, where_max.flatten(2)).view_as(vp)
+    vals = fwad.make_dual(vp, vt)
+    out = (vals, where_max) if a["return_indices"] or name.endswith("with_indices") else vals
     with torch.no_grad():
         u, du = _split(x)
-        v, dv = _split(vals)
+        v, dv = vp.detach(), vt.detach()
         b, c = u.shape[:2]
         if s == k and not any(p) and all(d == 1 for d in dil):
             crop = tuple(slice(0, o * kk) for o, kk in zip(outs, k, strict=True))
@@ -667,6 +671,41 @@ _KNOWN = frozenset(_KINKS) | _AFFINE | _PRODUCTS | _QUOTIENTS | frozenset(_DROPO
                  "copy"))
 
 
+def _linear_tangent(func, name: str, args: tuple, kwargs: dict):
+    """A linear layer, convolution or eval batch-norm whose input alone carries a tangent:
+    the tangent as the same operation on the input's tangent without bias (torch's own
+    forward-mode formula also runs the operation on the weight's zero tangent). None where
+    the weights carry tangents too."""
+    a = list(args)
+    kw = dict(kwargs)
+    if not a or not isinstance(a[0], torch.Tensor):
+        return None
+    rest: list[torch.Tensor] = []
+    _tensors(a[1:], rest)
+    _tensors(kw, rest)
+    if any(_tangent(t) is not None for t in rest):
+        return None
+    xp, xt = fwad.unpack_dual(a[0])
+    if xt is None:
+        return None
+    yp = func(xp, *a[1:], **kw)
+    if func is F.batch_norm:
+        b = _bind(tuple(a), kw, ("input", "running_mean", "running_var", "weight", "bias",
+                                 "training", "momentum", "eps"),
+                  {"weight": None, "bias": None, "training": False, "momentum": 0.1,
+                   "eps": 1e-5})
+        mean = b["running_mean"]
+        yt = F.batch_norm(xt, torch.zeros_like(mean), b["running_var"], b["weight"], None,
+                          False, 0.0, b["eps"])
+    else:
+        i = _BIAS_ARG[name]
+        if len(a) > i:
+            a[i] = None
+        kw.pop("bias", None)
+        yt = func(xt, *a[1:], **kw)
+    return fwad.make_dual(yp, yt)
+
+
 def _tensors(obj, out: list) -> None:
     if isinstance(obj, torch.Tensor):
         out.append(obj)
@@ -763,6 +802,10 @@ class PiecewiseMode(TorchFunctionMode):
                 return args[0]
             return out
         self._check(func, name, args, kwargs, moving)
+        if name in _BIAS_ARG or func is F.batch_norm:
+            out = _linear_tangent(func, name, args, kwargs)
+            if out is not None:
+                return out
         out = func(*args, **kwargs)
         outs: list[torch.Tensor] = []
         _tensors(out, outs)

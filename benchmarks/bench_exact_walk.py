@@ -1,0 +1,203 @@
+"""Benchmark: the exact region walk (method="exact") against quadrature, measured in one run.
+
+Per model: the regions the straight path crosses, the time of the exact walk, the time of
+Gauss-Legendre with 50 steps (warm, the fastest of interleaved repeats), the time per region
+over the time per GL step (the walk's goal: at most 2), GL-50's relative error against the
+exact attributions, and for each quadrature rule the smallest power-of-two step count that
+reaches 1e-6 relative error (max |A_rule - A_exact| / max |A_exact|), or "> 16384".
+
+The step counts are found without running each rule: the gradient is constant on each region
+the walk found, so a rule with nodes t_s and weights w_s gives exactly sum_r W_r G_r with W_r
+the weight of the nodes in region r and G_r the gradient there (nodes at t = 0 and t = 1 use
+the gradient torch computes at the end points). The GL-50 error is measured by running GL-50,
+and printed beside this prediction as a check.
+
+Usage: python benchmarks/bench_exact_walk.py [--quick] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from numeric import METHODS, exact_integrated_gradients, integrated_gradients  # noqa: E402
+from numeric.bench import machine  # noqa: E402
+from numeric.models import digits_cnn, digits_data, digits_mlp, resnet50, small_cnn  # noqa: E402
+from numeric.quadrature import quadrature_rule  # noqa: E402
+
+F64 = torch.float64
+RULES = [m for m in METHODS if m != "exact"]
+STEPS = [2 ** k for k in range(15)]           # 1 .. 16384
+GOAL = 1e-6
+
+
+def cases(quick: bool) -> list[tuple[str, str, torch.nn.Module, torch.Tensor, torch.Tensor]]:
+    """(name, baseline label, model, input, baseline), float64, deterministic."""
+    gen = torch.Generator().manual_seed(0)
+    out = []
+    x, _ = digits_data()
+    out.append(("digits MLP 64-32-10 (trained)", "black", digits_mlp(), x[1500:1501],
+                torch.zeros(1, 64, dtype=F64)))
+    img = x[1500:1501].reshape(1, 1, 8, 8)
+    out.append(("digits CNN 1x8x8 (trained)", "black", digits_cnn(), img, torch.zeros_like(img)))
+    size = 16 if quick else 32
+    xc = torch.rand(1, 3, size, size, generator=gen, dtype=F64)
+    out.append((f"small_cnn 3x{size}x{size}", "black", small_cnn(size=size).double(), xc,
+                torch.zeros_like(xc)))
+    # from a black baseline this ResNet is linear along the ray (no biases, BN running mean 0):
+    # one region; so a random baseline, as in the issue's measurement
+    blocks = (1, 1, 1, 1) if quick else (3, 4, 6, 3)
+    width = 8 if quick else 16
+    xr = torch.rand(1, 3, 32, 32, generator=gen, dtype=F64)
+    br = torch.rand(1, 3, 32, 32, generator=gen, dtype=F64)
+    name = f"ResNet-50 width {width}, 32x32" if not quick else f"ResNet {blocks} width 8, 32x32"
+    out.append((name, "random", resnet50(classes=10, width=width, blocks=blocks).double(), xr,
+                br))
+    for _, _, model, _, _ in out:
+        for p in model.parameters():
+            p.requires_grad_(False)
+    return out
+
+
+def _gradients(model, points: torch.Tensor, target: int, chunk: int = 256) -> torch.Tensor:
+    """Gradient of the target output at each point (rows), in chunks."""
+    parts = []
+    for i in range(0, points.shape[0], chunk):
+        p = points[i:i + chunk].clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(model(p)[:, target].sum(), p)
+        parts.append(g)
+    return torch.cat(parts)
+
+
+def rule_errors(model, x, base, target, cuts: list[float], exact: torch.Tensor,
+                steps: list[int]) -> dict[str, list[float]]:
+    """Relative error of every rule at every step count, from the region gradients."""
+    bounds = torch.tensor([0.0, *cuts, 1.0], dtype=F64)
+    mids = 0.5 * (bounds[1:] + bounds[:-1])
+    d = (x - base)[0]
+    combos = []   # (rule, n, weight per region, weight at t=0, weight at t=1)
+    for rule_name in RULES:
+        rule = quadrature_rule(rule_name)
+        for n in steps:
+            nodes, weights = rule.nodes_weights(n)
+            nodes = torch.as_tensor(nodes, dtype=F64)
+            weights = torch.as_tensor(weights, dtype=F64)
+            at0, at1 = nodes == 0.0, nodes == 1.0
+            inner = ~(at0 | at1)
+            region = torch.searchsorted(bounds[1:-1], nodes[inner], right=True)
+            w = torch.zeros(len(mids), dtype=F64).index_add_(0, region, weights[inner])
+            combos.append((rule_name, n, w, float(weights[at0].sum()), float(weights[at1].sum())))
+    c = torch.stack([w for *_, w, _, _ in combos])                  # combos x regions
+    acc = torch.zeros(len(combos), *x.shape[1:], dtype=F64)
+    chunk = 512
+    for i in range(0, len(mids), chunk):
+        pts = base + mids[i:i + chunk].view(-1, *([1] * (x.dim() - 1))) * (x - base)
+        g = _gradients(model, pts, target)
+        acc += torch.tensordot(c[:, i:i + chunk], g, dims=1)
+    ends = _gradients(model, torch.cat([base, x]), target)
+    scale = float(exact.abs().max())
+    out: dict[str, list[float]] = {r: [] for r in RULES}
+    for k, (rule_name, _n, _w, w0, w1) in enumerate(combos):
+        a = d * (acc[k] + w0 * ends[0] + w1 * ends[1])
+        out[rule_name].append(float((a - exact[0]).abs().max()) / scale)
+    return out
+
+
+def run_case(name, label, model, x, base, repeats: int) -> dict:
+    target = 0
+    gl = lambda: integrated_gradients(model, x, base, target=target, steps=50)  # noqa: E731
+    gl()
+    t0 = time.perf_counter()
+    walk = exact_integrated_gradients(model, x, base, target=target)
+    t_exact = time.perf_counter() - t0
+    gl_times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a_gl = gl()
+        gl_times.append(time.perf_counter() - t0)
+    t_gl = min(gl_times)
+    regions = sum(walk.regions)
+    exact = walk.attributions
+    scale = float(exact.abs().max())
+    gl_err = float((a_gl - exact).abs().max()) / scale
+    errs = rule_errors(model, x, base, target, walk.breakpoints[0][0], exact, STEPS + [50])
+    reach = {}
+    for rule_name, es in errs.items():
+        hit = next((n for n, e in zip(STEPS, es, strict=False) if e <= GOAL), None)
+        reach[rule_name] = f"{hit}" if hit is not None else f"> {STEPS[-1]}"
+    gl_pred = errs["gausslegendre"][-1]
+    with torch.no_grad():
+        rise = float(model(x)[0, target] - model(base)[0, target])
+    return {"model": name, "baseline": label, "regions": regions, "passes": walk.passes,
+            "exact_s": t_exact, "gl50_s": t_gl,
+            "ratio": (t_exact / regions) / (t_gl / 50), "gl50_err": gl_err,
+            "gl50_check": gl_pred, "reach": reach,
+            "completeness": abs(float(walk.delta[0])) / max(abs(rise), 1e-300)}
+
+
+def table(rows: list[dict]) -> str:
+    head = ("| model | baseline | regions | exact (s) | GL-50 (ms) | time per region / per GL "
+            "step | GL-50 rel. error | exact completeness (rel.) | "
+            + " | ".join(f"{r} steps to 1e-6" for r in RULES) + " |")
+    lines = [head, "|" + "---|" * (8 + len(RULES))]
+    for r in rows:
+        lines.append(
+            f"| {r['model']} | {r['baseline']} | {r['regions']} | {r['exact_s']:.2f} "
+            f"| {1e3 * r['gl50_s']:.1f} | {r['ratio']:.2f} | {r['gl50_err']:.1e} "
+            f"| {r['completeness']:.1e} | "
+            + " | ".join(r["reach"][k] for k in RULES) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller CNN and ResNet (a smoke run; not the goal's cases)")
+    parser.add_argument("--write", action="store_true",
+                        help="write the table to benchmarks/RESULTS.md (its own section)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    rows = []
+    for case in cases(args.quick):
+        row = run_case(*case, repeats=3 if args.quick else 5)
+        print(f"{row['model']}: {row['regions']} regions, exact {row['exact_s']:.2f} s, "
+              f"GL-50 {1e3 * row['gl50_s']:.1f} ms, ratio {row['ratio']:.2f}, "
+              f"GL-50 error {row['gl50_err']:.1e} (from the regions: "
+              f"{row['gl50_check']:.1e})", flush=True)
+        rows.append(row)
+    text = table(rows)
+    print(text)
+    if args.write:
+        from bench_exact import write_section
+
+        m = machine()
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        section = (
+            "## exact region walk vs quadrature\n\n"
+            "`method=\"exact\"` (the region walk of numeric/exact.py: batched probes, kinks "
+            "decided from the operations run) against quadrature on the same model, input "
+            "and baseline, target 0, float64. Exact time: one walk; GL-50: the fastest of "
+            "warm repeats; the ratio is (exact time / regions) / (GL-50 time / 50), goal <= 2. "
+            "Steps to 1e-6: the smallest power of two at which the rule's attributions are "
+            "within 1e-6 (max abs, relative to max |A|) of the exact ones, computed from the "
+            "region gradients (see the driver's docstring). "
+            f"Machine: {m['cpu']}, {m['cores']} cores, {args.threads} torch threads; "
+            f"Python {m['python']}, torch {m['torch']}; {m['date']}; load average "
+            f"{load:.1f} at the end (the CPU is shared: times are under load, the ratios are "
+            "measured in one run). "
+            f"Command: `python benchmarks/bench_exact_walk.py{' --quick' if args.quick else ''}"
+            " --write`.\n\n" + text + "\n")
+        write_section(os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md"),
+                      section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
