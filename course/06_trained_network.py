@@ -149,10 +149,11 @@ assert np.allclose(by_proofs, by_numeric, atol=1e-12)
 # ## Inside the network: conductance
 #
 # The conductance of a hidden unit $j$ is the part of the IG that flows through it:
-# $\mathrm{Cond}_j = \sum_i \mathrm{IG}_{i,j}$, where the neuron flow $\mathrm{IG}_{i,j}$
-# integrates $\partial F/\partial h_j \cdot \partial h_j/\partial x_i$ along the path
-# (Lundstrom, Huang & Razaviyayn (2022), eq. 4 and 6). The conductances of a layer every path
-# must cross add up to the total IG.
+# $\mathrm{Cond}_j = \sum_i \mathrm{IG}_{i,j}$, where the neuron flow is
+# $\mathrm{IG}_{i,j} = \int_0^1 \frac{\partial F}{\partial h_j}\frac{\partial h_j}{\partial x_i}\big(\gamma(t)\big)\,\gamma_i'(t)\,dt$
+# (Lundstrom, Huang & Razaviyayn (2022), eq. 4 and 6). The output depends on the input only
+# through the hidden layer, so by the chain rule the conductances of its units add up to the
+# total IG.
 #
 # **Exercise 2.** Compute the conductance of the 32 hidden units (the ReLU, `"1"` in
 # `net.named_modules()`) for the first digit with `numeric.conductance(..., method="exact")`,
