@@ -218,6 +218,7 @@ def check(method, axiom, functions: Sequence | None = None, *,
     identity_ok: list[Case] = []
     identity_open: set = set()
     skipped: list[str] = []
+    identity_skips: list[str] = []
     for case, scope, owner in identity_cases:
         out = _run(m, axiom, case, tol)
         if out.status == "identity":
@@ -226,9 +227,8 @@ def check(method, axiom, functions: Sequence | None = None, *,
                 proved_scopes.setdefault(owner, scope)
         else:
             identity_open.add(owner)  # a case of this F's proof failed or was skipped
-            if out.status == "identity-open":
-                continue
-            skipped.append(out.reason)
+            if out.status == "skip":
+                identity_skips.append(out.reason)
     known_ok: list[Case] = []
     for case in numeric:
         out = _run(m, axiom, case, tol)
@@ -249,7 +249,7 @@ def check(method, axiom, functions: Sequence | None = None, *,
                 "families": _family_titles(known_ok + identity_ok)}
     checked = len(known_ok) + n_random + len(identity_ok)
     if checked == 0:
-        why = (skipped[-1] if skipped else state.get("last_skip")) or \
+        why = (skipped or identity_skips or [state.get("last_skip")])[-1] or \
             "no case meets the axiom's hypothesis for these functions"
         return Result(verdict=UNDECIDED, evidence=f"no case could be checked: {why}",
                       examples=examples, **base)
@@ -277,7 +277,8 @@ def check(method, axiom, functions: Sequence | None = None, *,
         tested += f"; identities simplify to 0 for symbolic inputs on F = {fs}"
     n_open = len(identity_cases) - len(identity_ok)
     if n_open:
-        tested += f"; {n_open} symbolic identity(ies) not established"
+        tested += (f"; {n_open} symbolic identity(ies) not established (the method did not "
+                   "take symbolic inputs, or the difference did not simplify to 0)")
     return Result(verdict=NO_COUNTEREXAMPLE, evidence=tested + "; tested, not proved",
                   examples=examples, **base)
 
@@ -289,7 +290,8 @@ def _tested_text(examples, cfg, tol, any_inexact) -> str:
             f"{examples['random']} random examples (hypothesis, seed {cfg.seed}, "
             f"--examples {cfg.max_examples})")
     if examples["skipped"]:
-        text += f"; {examples['skipped']} skipped (outside the method's domain)"
+        text += (f"; {examples['skipped']} skipped (outside the method's domain, e.g. F not "
+                 "differentiable along the path)")
     return text + "; " + tol.describe(None)
 
 
