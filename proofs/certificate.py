@@ -107,6 +107,17 @@ def build(attribution: Any) -> Derivation:
                             "use engine='symbolic'")
     F, path = attribution.source
     variables = F.variables
+    algebraic: dict[sp.Expr, sp.Symbol] = {}
+
+    def _s(value: Any) -> str:
+        """A string the verifier reads: algebraic numbers (CRootOf) become names r1, r2, ...
+        defined in the certificate's "algebraic" list by polynomial and isolating interval."""
+        value = sp.S(value)
+        for root in sorted(value.atoms(sp.CRootOf), key=str):
+            if root not in algebraic:
+                algebraic[root] = sp.Symbol(f"r{len(algebraic) + 1}", real=True)
+        return str(value.xreplace(algebraic)) if algebraic else str(value)
+
     names = [v.name for v in variables]
     text = _s(F.expr)
     # the expression as the verifier will read it: kinks are numbered in its preorder (no
@@ -199,11 +210,29 @@ def build(attribution: Any) -> Derivation:
         "sum": total,
         "delta_F": _s(delta),
         "completeness_gap": gap,
+        "algebraic": [_algebraic_entry(root, name) for root, name in algebraic.items()],
         "exact": exact,
         "decimal_places": None if exact else places,
         "notes": list(attribution.notes),
     }
     return Derivation(data)
+
+
+ROOT_DECIMALS = 30
+
+
+def _fixed(n: int, places: int) -> str:
+    """n / 10**places as a decimal string with exactly ``places`` decimals."""
+    sign, digits = ("-" if n < 0 else ""), str(abs(n)).rjust(places + 1, "0")
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
+
+
+def _algebraic_entry(root: sp.CRootOf, name: sp.Symbol) -> dict[str, Any]:
+    """An algebraic number by its minimal polynomial and the decimal interval of width
+    10**-ROOT_DECIMALS that holds it (a unit in the last place: any change shows)."""
+    n = int(sp.floor(sp.N(root * sp.Integer(10) ** ROOT_DECIMALS, ROOT_DECIMALS + 30)))
+    return {"name": name.name, "polynomial": str(root.poly.as_expr(U)),
+            "interval": [_fixed(n, ROOT_DECIMALS), _fixed(n + 1, ROOT_DECIMALS)]}
 
 
 def _tidy_value(value: sp.Expr) -> sp.Expr:

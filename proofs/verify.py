@@ -69,6 +69,37 @@ class _Reader:
             raise CertificateError("variables must be names")
         self.names = names
         self.u = sp.Symbol("u", real=True)
+        self.roots: dict[sp.Symbol, sp.Expr] = {}
+        for n, entry in enumerate(data.get("algebraic", []) or []):
+            self.roots.update(self.algebraic(entry, n))
+
+    def algebraic(self, entry: Any, n: int) -> dict[sp.Symbol, sp.Expr]:
+        """An algebraic number: the one root of a square-free rational polynomial in u
+        inside a rational interval (counted by sympy's exact real-root isolation)."""
+        where = f"algebraic number {n}"
+        name = self.get(entry, "name", str)
+        if not name.isidentifier() or name in self.names or name == "u" or \
+                sp.Symbol(name, real=True) in self.roots:
+            raise CertificateError(f"{where}: '{name}' cannot name a number here")
+        p = self.expr(self.get(entry, "polynomial", str), ["u"], where)
+        ends = self.get(entry, "interval", list)
+        lo, hi = (self.number(x, where) for x in ends)
+        places = {len(str(x).partition(".")[2]) for x in ends}
+        if len(places) != 1 or hi - lo != sp.Rational(1, 10 ** places.pop()):
+            _fail(f"{where}: the interval must be decimals one unit in the last place apart")
+        try:
+            poly = sp.Poly(p, sp.Symbol("u", real=True))
+        except sp.PolynomialError:
+            raise CertificateError(f"{where}: not a polynomial in u") from None
+        if not (poly.domain.is_ZZ or poly.domain.is_QQ) or poly.degree() < 1:
+            raise CertificateError(f"{where}: not a rational polynomial in u")
+        if not (lo.is_Rational and hi.is_Rational and lo < hi):
+            _fail(f"{where}: the interval must have rational ends, lower first")
+        if poly.sqf_part().degree() != poly.degree() or poly.eval(lo) == 0 or \
+                poly.eval(hi) == 0 or poly.count_roots(lo, hi) != 1:
+            _fail(f"{where}: {p} does not have exactly one simple root inside [{lo}, {hi}]")
+        index = poly.count_roots(None, lo)
+        return {sp.Symbol(name, real=True): sp.CRootOf(poly.as_expr(), index)}
 
     def get(self, obj: dict, key: str, kind: type) -> Any:
         if not isinstance(obj, dict) or key not in obj:
@@ -81,14 +112,21 @@ class _Reader:
     def expr(self, text: Any, variables: list[str], what: str) -> sp.Expr:
         if not isinstance(text, str):
             raise CertificateError(f"{what} must be a string")
+        names = [s.name for s in getattr(self, "roots", {})]
         try:
-            return parse_expression(text, variables)[0]
+            value = parse_expression(text, variables + names)[0]
         except ParseError as exc:
             raise CertificateError(f"{what}: {exc}") from None
+        return value.xreplace(self.roots) if names else value
 
     def number(self, text: Any, what: str) -> sp.Expr:
         if not isinstance(text, str):
             raise CertificateError(f"{what} must be a string")
+        if getattr(self, "roots", None):
+            value = self.expr(text, [], what)
+            if value.free_symbols or not value.is_number:
+                raise CertificateError(f"{what}: '{text}' is not a number")
+            return value
         try:
             return parse_number(text)
         except ParseError as exc:
@@ -99,10 +137,15 @@ class _Reader:
 
 
 def _zero(value: sp.Expr) -> bool:
-    """Whether an exact expression is 0 (rationals directly, else expand, then simplify)."""
+    """Whether an exact expression is 0 (rationals directly, algebraic numbers modulo their
+    minimal polynomials, else expand, then simplify)."""
     value = sp.S(value)
     if value.is_Rational:
         return value == 0
+    if value.has(sp.CRootOf) and not value.free_symbols:
+        reduced = _reduce_algebraic(value)
+        if reduced is not None:
+            return reduced == 0
     if value.has(sp.Float):
         return abs(sp.N(value, DIGITS)) < sp.Float(10) ** -(DIGITS - 10)
     if sp.expand(value) == 0:
@@ -113,6 +156,22 @@ def _zero(value: sp.Expr) -> bool:
     if simplified.is_number:
         return sp.N(simplified, DIGITS) == 0 and simplified.equals(0) is True
     return False
+
+
+def _reduce_algebraic(value: sp.Expr) -> sp.Expr | None:
+    """A polynomial in algebraic numbers, reduced modulo their minimal polynomials."""
+    roots = sorted(value.atoms(sp.CRootOf), key=str)
+    names = [sp.Dummy() for _ in roots]
+    expr = sp.expand(value.xreplace(dict(zip(roots, names))))
+    try:
+        numerator, denominator = sp.fraction(sp.together(expr))
+        if denominator.free_symbols & set(names):
+            return None
+        minimal = [r.poly.as_expr(z) for r, z in zip(roots, names)]
+        _, remainder = sp.reduced(numerator, minimal, *names)
+    except (sp.PolynomialError, sp.CoercionFailed, NotImplementedError, ValueError):
+        return None
+    return sp.expand(remainder)
 
 
 def _sign(value: sp.Expr) -> int:

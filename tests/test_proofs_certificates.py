@@ -102,7 +102,10 @@ def _mutations(value):
     if isinstance(value, int):
         yield value + 1
         return
-    for m in re.finditer(r"(?<![A-Za-z_\d])\d+", value):
+    found = list(re.finditer(r"(?<![A-Za-z_\d])\d+", value))
+    # every field, and in a long expression its first, middle and last number
+    for m in {id(m): m for m in (found[:1] + found[len(found) // 2:][:1] + found[-1:])
+              }.values() if len(found) > 3 else found:
         yield value[:m.start()] + str(int(m.group()) + 1) + value[m.end():]
 
 
@@ -119,6 +122,8 @@ def _set(data, at, value):
     ("max(0, cos(3*x1) - x1)*x1", straight((0,), (1,)), 10),
     # a tie decided from F
     ("abs(x1 - x2)/2 - relu(x1 - x2) + x1*x2", straight((0, 0), (1, 1)), 50),
+    # algebraic breakpoints (roots of 16u^3 - 8u + 1), named with their isolating intervals
+    ("relu(x1**3 - 2*x1 + 1/2)*x2", straight((0, 0), (2, 1)), 50),
 ])
 def test_tampering_with_any_number_is_caught(expr, path, dps):
     data = attribute(Function(expr), path, dps=dps).certificate().data
