@@ -14,6 +14,8 @@ from typing import Any
 import mpmath
 import sympy as sp
 
+from .precision import bracket_width, working
+
 
 @dataclass(frozen=True)
 class Breakpoint:
@@ -111,20 +113,21 @@ class Attribution:
             return f"quadrature to {self.dps} digits (error estimate {_text(self.error, 3)})"
         if self.exact:
             return "exact"
-        return (f"numerically certified: breakpoints bracketed to 1e-{self.dps + 5}, "
+        return (f"numerically certified: breakpoints bracketed to "
+                f"{_text(bracket_width(self.dps), 2)}, "
                 f"error bound {_text(self.error, 3)}")
 
     @property
     def total(self) -> Any:
         if self.engine == "mpmath":
-            with mpmath.workdps(self.dps + 10):
+            with mpmath.workdps(working(self.dps)):
                 return mpmath.fsum(self.values)
         return _tidy(sp.Add(*self.values))
 
     @property
     def completeness_gap(self) -> Any:
         if self.engine == "mpmath":
-            with mpmath.workdps(self.dps + 10):
+            with mpmath.workdps(working(self.dps)):
                 return self.total - self.delta_F
         return _tidy(self.total - self.delta_F)
 

@@ -181,7 +181,7 @@ class _Engine:
                 ) -> list[int]:
         """Indices of the branches active on (a, b): one, or several that coincide there."""
         pick = min if isinstance(kink, sp.Min) else max
-        tol = sp.Float(10) ** (-(self.dps + 5))
+        tol = bracket_width(self.dps)
         for fraction in (sp.Rational(1, 2), sp.Rational(1, 3), sp.Rational(5, 7)):
             m = _between(a, b, fraction, self.dps)
             values = [self._value(g, m) for g in along]
@@ -402,7 +402,8 @@ class _Engine:
                     bad = a
                 else:
                     for r in p.real_roots():
-                        if not (sp.N(r - a, 30) < 0 or sp.N(r - b, 30) > 0):
+                        if not (sp.N(r - a, COMPARE_DIGITS) < 0
+                                or sp.N(r - b, COMPARE_DIGITS) > 0):
                             endpoint_root = what.startswith("root") and (r == a or r == b)
                             if not endpoint_root:
                                 bad = r
@@ -471,9 +472,6 @@ class _Engine:
         raise NotImplementedError
 
     def add(self, values: list) -> Any:
-        raise NotImplementedError
-
-    def equal(self, x: Any, y: Any) -> bool:
         raise NotImplementedError
 
     def finish(self, value: Any) -> Any:
@@ -552,14 +550,6 @@ class SymbolicEngine(_Engine):
     def add(self, values: list) -> sp.Expr:
         return sp.Add(*values)
 
-    def equal(self, x: sp.Expr, y: sp.Expr) -> bool:
-        d = x - y
-        if d.is_Rational:
-            return d == 0
-        if abs(sp.N(d, self.dps)) > sp.Float(10) ** (-self.dps // 2):
-            return False
-        return sp.simplify(d) == 0 or abs(sp.N(d, 2 * self.dps)) < sp.Float(10) ** -self.dps
-
     def finish(self, value: sp.Expr) -> sp.Expr:
         return _tidy(value)
 
@@ -616,9 +606,6 @@ class MpmathEngine(_Engine):
     def add(self, values: list) -> mpmath.mpf:
         with _precision(self.work):
             return mpmath.fsum(values)
-
-    def equal(self, x: mpmath.mpf, y: mpmath.mpf) -> bool:
-        return abs(x - y) <= mpmath.mpf(10) ** (-(self.dps - 5)) * max(1, abs(x), abs(y))
 
     def delta_F(self) -> mpmath.mpf:
         with _precision(self.work):

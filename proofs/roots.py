@@ -239,7 +239,7 @@ def _exact_where_possible(g: sp.Expr, u: sp.Symbol, lo: sp.Expr, hi: sp.Expr, dp
     tol = sp.Float(10) ** (-dps)
     named = []
     for root in found:
-        matches = [c for c in exact if abs(sp.N(c - root.value, dps + 10)) < tol]
+        matches = [c for c in exact if abs(sp.N(c - root.value, working(dps))) < tol]
         if len(matches) != 1:
             return found
         named.append(Root(matches[0], True, "exact root (sympy solveset), confirmed by the "
