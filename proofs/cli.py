@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from .engines import ENGINES, MAX_DPS, attribute
-from .errors import DimensionError, IGVerifyError, ParseError, PathError
+from .errors import DimensionError, IGVerifyError, ParseError, PathError, count
 from .function import Function, as_point
 from .parse import MAX_LENGTH, parse_point
 from .paths import Path, _same, curve, polyline, straight
@@ -120,8 +120,8 @@ def parse_path(spec: str, input_point: tuple | None, baseline: tuple | None,
         raise PathError(f"unknown path kind '{kind}'",
                         "use straight, polyline:P0;P1;... or curve:g1(t),g2(t),...")
     if path.dimension != dimension:
-        raise PathError(f"the path has {path.dimension} coordinates, the function has "
-                        f"{dimension} variables")
+        raise PathError(f"the path has {count(path.dimension, 'coordinate')}, the function "
+                        f"has {count(dimension, 'variable')}")
     if input_point is not None and not all(_same(a, b) for a, b in zip(path.end, input_point)):
         raise PathError(f"the path ends at {_fmt(path.end)}, not at the input {_fmt(input_point)}")
     if baseline is not None and not all(_same(a, b) for a, b in zip(path.start, baseline)):

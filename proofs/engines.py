@@ -47,6 +47,7 @@ from .errors import (
     IntegrationError,
     NotDifferentiableError,
     UnsupportedFunctionError,
+    count,
 )
 from .evaluate import compile_expression
 from .function import Function, as_point
@@ -704,8 +705,9 @@ def attribute(function: Function | str | sp.Expr, path: Path, engine: str = "sym
         raise IGVerifyError(f"expected a Path, got {type(path).__name__}",
                             "build one with straight(), polyline() or curve()")
     if path.dimension != F.dimension:
-        raise DimensionError(f"the path has {path.dimension} coordinates but {F} has "
-                             f"{F.dimension} variables ({', '.join(map(str, F.variables))})")
+        raise DimensionError(f"the path has {count(path.dimension, 'coordinate')} but {F} has "
+                             f"{count(F.dimension, 'variable')} "
+                             f"({', '.join(map(str, F.variables))})")
     if not isinstance(dps, int) or isinstance(dps, bool) or not 5 <= dps <= MAX_DPS:
         raise IGVerifyError(f"dps must be an integer from 5 to {MAX_DPS}, got {dps!r}")
     symbols = set().union(*(c.free_symbols for s in path.segments for c in s.components)) - {U}

@@ -8,6 +8,15 @@ that line to stderr and exit with status 2; anything else is an internal bug.
 from __future__ import annotations
 
 
+def count(n: int, noun: str) -> str:
+    """"1 variable", "2 variables": counts in messages.
+
+    >>> count(1, "variable"), count(2, "coordinate")
+    ('1 variable', '2 coordinates')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 class IGVerifyError(Exception):
     """Base class of every error a user can cause (bad input, unsupported case)."""
 

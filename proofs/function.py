@@ -23,6 +23,7 @@ from .errors import (
     NotDifferentiableError,
     ParseError,
     UnsupportedFunctionError,
+    count,
 )
 from .parse import _DEFAULT_VARIABLE, as_expression, parse_expression, parse_number
 
@@ -118,8 +119,8 @@ def as_point(values: Sequence[object], dimension: int | None = None, what: str =
         except TypeError:
             raise DimensionError(f"{what} must be a sequence of numbers, got {values!r}") from None
     if dimension is not None and len(point) != dimension:
-        raise DimensionError(f"{what} has {len(point)} coordinates, the function has {dimension}"
-                             " variables")
+        raise DimensionError(f"{what} has {count(len(point), 'coordinate')}, the function has "
+                             f"{count(dimension, 'variable')}")
     return point
 
 

@@ -40,7 +40,7 @@ from typing import Any
 
 import sympy as sp
 
-from .errors import IGVerifyError, ParseError
+from .errors import IGVerifyError, ParseError, count
 from .parse import parse_expression, parse_number
 
 MAX_BRACKET = sp.Rational(1, 10**10)
@@ -248,8 +248,8 @@ def _check(data: Any) -> None:
     for k, seg in enumerate(r.get(data, "segments", list)):
         comps = r.get(seg, "components", list)
         if len(comps) != len(names):
-            raise CertificateError(f"segment {k} has {len(comps)} coordinates, F has "
-                                   f"{len(names)} variables")
+            raise CertificateError(f"segment {k} has {count(len(comps), 'coordinate')}, F has "
+                                   f"{count(len(names), 'variable')}")
         segments.append([r.in_u(c, f"segment {k}") for c in comps])
     if not segments:
         raise CertificateError("the path has no segments")

@@ -95,6 +95,7 @@ def test_negative_numbers_after_options_work_as_written(capsys):
     (("x1 \u2212 x2", "--input", "1,2"), "EXPR: the character '\u2212' (U+2212)"),
     (("x1 +", "--input", "1"), "EXPR: malformed"),
     (("x1*x2*x3", "--input", "1,2"), "--input has 2 coordinates"),
+    (("x1", "--input", "1,2"), "the function has 1 variable"),
 ])
 def test_parse_errors_name_the_argument(capsys, args, named):
     status, _, err = in_process(capsys, *args)
