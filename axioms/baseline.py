@@ -48,8 +48,10 @@ def _draw_function(functions, kinds, dims=(2, 3)):
 
 
 def _agree_all(tol, got, want, inexact, extra_scale=()):
+    # float rounding in one coordinate is relative to the size of the whole answer
+    overall = total_abs(got) + total_abs(want) + sum(extra_scale, sp.Integer(0))
     for k, (p, q) in enumerate(zip(got, want, strict=True)):
-        scale = abs(p) + abs(q) + (extra_scale[k] if extra_scale else 0)
+        scale = abs(p) + abs(q) + overall
         if not tol.agrees(p, q, scale, inexact):
             return k
     return None
@@ -396,7 +398,7 @@ class Symmetry(Axiom):
     def prop(self, m, case, tol):
         a = self.call(m, case.F, case.x, case.baseline)
         i, j = case.i, case.j
-        if tol.agrees(a[i], a[j], abs(a[i]) + abs(a[j]), a.inexact):
+        if tol.agrees(a[i], a[j], total_abs(a), a.inexact):
             return None
         return failure(f"A_{i + 1} = A_{j + 1} (F symmetric in x{i + 1}, x{j + 1}; x_i = x_j "
                        "and x'_i = x'_j)", f"A = {vector_text(a, a.inexact)}", a[i] - a[j],

@@ -22,8 +22,9 @@ Floats returned by a method are compared with a tolerance (see :mod:`axioms.tole
 numbers exactly. A method that raises, or returns a wrong length, NaN, infinity or something
 that is not a number, gets the verdict "error" with the input and the message: that is a bug in
 the method, not an axiom verdict. An igverify user error raised inside a method (F not
-differentiable on the path, an unsupported function) means the case is outside the method's
-domain: it is skipped and counted.
+differentiable on the path, an unsupported function: raise
+``proofs.UnsupportedFunctionError("why")`` for inputs your method does not handle) means the
+case is outside the method's domain: it is skipped and counted.
 
 >>> from proofs import Function
 >>> def halves(F, x, baseline):

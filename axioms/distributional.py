@@ -121,7 +121,7 @@ class DistSymmetry(_Distributional):
     def prop(self, m, case, tol):
         e = self.call(m, case.F, case.x, case.D)
         i, j = case.i, case.j
-        if tol.agrees(e[i], e[j], abs(e[i]) + abs(e[j]), e.inexact):
+        if tol.agrees(e[i], e[j], total_abs(e), e.inexact):
             return None
         return failure(f"E_{i + 1} = E_{j + 1} (F symmetric, X'_i, X'_j exchangeable, "
                        "x_i = x_j)", f"E = {vector_text(e, e.inexact)}", e[i] - e[j],

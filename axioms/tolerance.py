@@ -4,7 +4,9 @@ tolerance.
 A method's answer is exact (ints, Fractions, sympy numbers) or inexact (any float among
 them; a float is converted exactly to the rational it stores). Two sides ``got`` and
 ``expected`` agree when ``|got - expected| <= atol + rtol * scale``, where ``scale`` is the
-size of the quantities compared (for completeness: |F(x) - F(x')| + sum |A_i|).
+size of the quantities compared (for completeness: |F(x) - F(x')| + sum |A_i|; for a
+comparison of one coordinate, the size of the whole attribution, since float rounding in one
+coordinate is relative to it).
 
 * No tolerance given: exact answers are compared exactly; inexact ones with
   ``rtol = FLOAT_RTOL`` (1e-12, about 4500 float64 roundings of the numbers compared) and
