@@ -228,13 +228,14 @@ def _monotone_poly(draw, us):
 
 
 def monotone_problems(n: int):
-    """(F, x, baseline) with F non-decreasing from the baseline to x (paper 000, Def. 6).
+    """(F, x, baseline) with F non-decreasing from the baseline to x (Lundstrom, Huang &
+    Razaviyayn (2022), sec. 4, Def. 6).
 
-    F(y) = P(u) with u_i = (y_i - x'_i)/(x_i - x'_i) (u_i = y_i - x_i + 1 where x_i = x'_i) and P a
-    polynomial with nonnegative coefficients, or a sum of nonnegative multiples of
+    F(y) = P(u) with u_i = (y_i - x'_i)/(x_i - x'_i) (u_i = y_i - x_i + 1 where x_i = x'_i)
+    and P a polynomial with nonnegative coefficients, or a sum of nonnegative multiples of
     relu(w.u + b) with w >= 0: either is non-decreasing in every u_i on the box u in [0, 1]^n,
     so F(gamma(t)) is non-decreasing along every monotone path from x' to x. Includes
-    x1*x2**2 at x = (1, 1), x' = 0 (paper 000, App. E.1).
+    x1*x2**2 at x = (1, 1), x' = 0 (their App. E.1).
     """
     xs = symbols(n)
 
