@@ -84,14 +84,40 @@ def _as_poly(g: sp.Expr) -> sp.Poly | None:
 
 
 def _replace(expr: sp.Expr, mapping: dict[sp.Expr, sp.Expr],
-             origin: dict[sp.Expr, sp.Expr] | None = None) -> sp.Expr:
+             origin: dict[sp.Expr, sp.Expr] | None = None,
+             memo: dict[Any, Any] | None = None) -> sp.Expr:
     """``expr.xreplace(mapping)``, but max/min nodes are rebuilt without evaluation.
 
     sympy's Max compares its arguments pairwise when it is built (factor_terms on
     every difference); on networks that is most of the time spent. The branches
-    are resolved by the engine anyway, so nothing is lost.
+    are resolved by the engine anyway, so nothing is lost. ``memo`` (one per engine run)
+    keeps rebuilt nodes across calls: a node whose new arguments are the same objects as in
+    an earlier call is not rebuilt, and a long sum where few arguments changed is updated
+    by adding the differences (a network's pre-activation, rebuilt for every piece, costs
+    most of the time otherwise).
     """
     cache: dict[sp.Expr, sp.Expr] = {}
+
+    def build(node: sp.Expr, args: list[sp.Expr]) -> sp.Expr:
+        if isinstance(node, (sp.Max, sp.Min)):
+            return node.func(*args, evaluate=False)
+        if memo is None:
+            return node.func(*args)
+        key = (node, tuple(map(id, args)))
+        if key in memo:
+            return memo[key][1]
+        result = None
+        if node.is_Add and len(args) > INCREMENTAL_ARGS and ("sum", node) in memo:
+            before, total = memo[("sum", node)]
+            changed = [(old, new) for old, new in zip(before, args) if old is not new]
+            if len(changed) * 4 < len(args):
+                result = sp.Add(total, *[new - old for old, new in changed])
+        if result is None:
+            result = node.func(*args)
+        memo[key] = (args, result)  # args kept alive: their ids stay theirs
+        if node.is_Add and len(args) > INCREMENTAL_ARGS:
+            memo[("sum", node)] = (args, result)
+        return result
 
     def walk(node: sp.Expr) -> sp.Expr:
         if node in mapping:
@@ -103,10 +129,8 @@ def _replace(expr: sp.Expr, mapping: dict[sp.Expr, sp.Expr],
         args = [walk(a) for a in node.args]
         if all(a is b for a, b in zip(args, node.args)):
             result = node
-        elif isinstance(node, (sp.Max, sp.Min)):
-            result = node.func(*args, evaluate=False)
         else:
-            result = node.func(*args)
+            result = build(node, args)
         if origin is not None and isinstance(node, (sp.Max, sp.Min, sp.Abs)):
             origin.setdefault(result, origin.get(node, node))  # the term as the user wrote it
         cache[node] = result
@@ -116,6 +140,7 @@ def _replace(expr: sp.Expr, mapping: dict[sp.Expr, sp.Expr],
 
 
 PRINTED_NODES = 400
+INCREMENTAL_ARGS = 8
 LONG_TEXT = 5_000
 
 
@@ -163,6 +188,7 @@ class _Engine:
         self.notes: list[str] = []
         self.origin: dict[sp.Expr, sp.Expr] = {}
         self.terms: dict[sp.Expr, str] = {}
+        self.memo: dict[Any, Any] = {}  # _replace's nodes across pieces
         self.tied: dict[int, list[str]] = {}  # id(piece) -> tied terms, decided from F later
 
     def _term(self, kink: sp.Expr) -> str:
@@ -263,7 +289,7 @@ class _Engine:
                          choices: dict[sp.Expr, list[int]]) -> list[Piece]:
         kinks = list(choices)
         combo = {kink: _branches(kink)[choices[kink][0]] for kink in kinks}
-        pieces = self.resolve(_replace(expr, combo, self.origin), k, seg, lo, hi)
+        pieces = self.resolve(_replace(expr, combo, self.origin, self.memo), k, seg, lo, hi)
         tied = [self._term(kink) for kink in kinks if len(choices[kink]) > 1]
         if tied:
             # branches tie on the whole piece: the first choice finds the breakpoints of the
