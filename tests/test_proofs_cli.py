@@ -112,20 +112,34 @@ def test_max_size_is_configurable(capsys):
     assert status == 0 and json.loads(out)["attributions"] == [str(sum(range(1, 400)))]
 
 
-def _network(seed: int = 0, inputs: int = 8, hidden: int = 32) -> str:
-    """An 8-32-32-1 ReLU network written out inline, as a user pastes it (4 decimals)."""
+def _network(seed: int = 0, inputs: int = 8, hidden: int = 32):
+    """An 8-32-32-1 ReLU network written out inline, as a user pastes it (4-decimal
+    weights), and the same network evaluated exactly with Fractions (outside proofs)."""
     import random
+    from fractions import Fraction
 
     rng = random.Random(seed)
 
     def w() -> str:
         return f"{rng.uniform(-1, 1):.4f}"
 
-    layer1 = [f"relu({' + '.join(f'{w()}*x{i + 1}' for i in range(inputs))} + {w()})"
-              for _ in range(hidden)]
-    layer2 = [f"relu({' + '.join(f'{w()}*{unit}' for unit in layer1)} + {w()})"
-              for _ in range(hidden)]
-    return " + ".join(f"{w()}*{unit}" for unit in layer2).replace("+ -", "- ")
+    W1 = [[w() for _ in range(inputs + 1)] for _ in range(hidden)]
+    W2 = [[w() for _ in range(hidden + 1)] for _ in range(hidden)]
+    W3 = [w() for _ in range(hidden)]
+    layer1 = [f"relu({' + '.join(f'{r[i]}*x{i + 1}' for i in range(inputs))} + {r[-1]})"
+              for r in W1]
+    layer2 = [f"relu({' + '.join(f'{r[j]}*{unit}' for j, unit in enumerate(layer1))} + "
+              f"{r[-1]})" for r in W2]
+    text = " + ".join(f"{c}*{unit}" for c, unit in zip(W3, layer2)).replace("+ -", "- ")
+
+    def evaluate(x):
+        h1 = [max(Fraction(0), sum(Fraction(r[i]) * x[i] for i in range(inputs))
+                  + Fraction(r[-1])) for r in W1]
+        h2 = [max(Fraction(0), sum(Fraction(r[j]) * h1[j] for j in range(hidden))
+                  + Fraction(r[-1])) for r in W2]
+        return sum(Fraction(c) * h for c, h in zip(W3, h2))
+
+    return text, evaluate
 
 
 def test_a_pasted_network_of_116_kB_parses_in_linear_time():
@@ -133,7 +147,7 @@ def test_a_pasted_network_of_116_kB_parses_in_linear_time():
 
     from proofs import parse_expression
 
-    text = _network()
+    text, _ = _network()
     assert len(text) > 116_000
     start = time.perf_counter()
     expr, variables = parse_expression(text)
@@ -155,12 +169,19 @@ def test_a_pasted_network_of_116_kB_parses_in_linear_time():
 
 
 @pytest.mark.slow
-def test_the_network_attributes_from_the_command_line():
-    text = _network(hidden=16)
-    out = run(text, "--input", "-1,2.5,0.5,-0.25,1,3/4,-2,1.5", "--json")
+def test_the_116_kB_network_attributes_from_the_command_line():
+    from fractions import Fraction
+
+    text, evaluate = _network()
+    x = "-1,2.5,0.5,-0.25,1,3/4,-2,1.5"
+    out = run(text, "--input", x, "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert len(data["attributions"]) == 8 and data["completeness_gap"] == "0"
+    # completeness against the network evaluated with Fractions, outside proofs
+    point = [Fraction(v) for v in x.split(",")]
+    expected = evaluate(point) - evaluate([Fraction(0)] * 8)
+    assert sum(Fraction(a) for a in data["attributions"]) == expected
 
 
 def test_a_closed_pipe_is_silent():
