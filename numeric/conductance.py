@@ -77,6 +77,9 @@ def _setup(model, layer, inputs, baselines, target, steps, method, batch_size,
            split_kinks: bool = False) -> _Setup:
     if not callable(model):
         raise ArgumentError(f"model must be an nn.Module or a callable, got {type(model).__name__}")
+    if isinstance(inputs, (tuple, list)):
+        raise ArgumentError("internal-neuron attributions take one input tensor (N, ...); for "
+                            "a model of several inputs, wrap it in a module of one tensor")
     x = _check_inputs(inputs)
     base = _format_point(baselines, x, "baselines")
     batch_size = _check_batch_size(batch_size)

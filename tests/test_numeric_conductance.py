@@ -270,6 +270,7 @@ def test_errors_are_one_line():
          "derivative"),
         (lambda: conductance(net, "4", x, target=0, method="simpson"), ArgumentError,
          "unknown method"),
+        (lambda: conductance(net, "4", (x,), target=0), ArgumentError, "one input tensor"),
     ]
     for call, kind, text in cases:
         with pytest.raises(kind) as info:
