@@ -12,7 +12,9 @@ expression and number in the certificate is read with :mod:`proofs.parse` (never
    breakpoints;
 4. each piece's witness is its midpoint; for each coordinate, the stated branch choices
    give the stated active form from F, and each chosen branch is active at the witness
-   (largest for max and abs, smallest for min, by evaluation);
+   (largest for max and abs, smallest for min, by evaluation) and, where its difference with
+   another branch is a rational polynomial along the path, on the whole piece (no sign
+   change inside it, by exact real-root counting);
 5. each antiderivative vanishes at the piece's start, differentiates to the integrand
    d(form)/dx_i(gamma(u)) gamma_i'(u), and its value at the piece's end is the stated value
    (exactly, or for a numerically certified certificate to half a unit in the last place of
@@ -212,9 +214,45 @@ def _half_ulp(text: str, exact: bool) -> sp.Expr:
     return sp.Rational(1, 2) * sp.Rational(10) ** (-places) * (1 + sp.Rational(1, 10**6))
 
 
-def _derive(expr: sp.Expr, chosen: dict[sp.Expr, Any], at: dict, where: str) -> sp.Expr:
-    """``expr`` with each kink replaced by its chosen branch, checking at the witness ``at``
-    that the chosen branch is active (largest for max/abs, smallest for min)."""
+class _Piece:
+    """Where a piece lies: the witness point, and the path and u-range for the check that a
+    polynomial branch difference keeps its sign on the whole piece."""
+
+    def __init__(self, at: dict, sub: dict, u: sp.Symbol, u0: sp.Expr, u1: sp.Expr) -> None:
+        self.at, self.sub, self.u, self.u0, self.u1 = at, sub, u, u0, u1
+
+
+def _keeps_sign(difference: sp.Expr, piece: _Piece) -> bool | None:
+    """Whether ``difference`` (in the variables) has no sign change strictly inside the piece:
+    decided exactly (square-free factors, sympy's real-root counting) for a rational
+    polynomial along the path and rational piece ends; None where it cannot be decided."""
+    if not (piece.u0.is_Rational and piece.u1.is_Rational):
+        return None
+    along = sp.expand(difference.xreplace(piece.sub))
+    try:
+        poly = sp.Poly(along, piece.u)
+    except sp.PolynomialError:
+        return None
+    if not (poly.domain.is_ZZ or poly.domain.is_QQ):
+        return None
+    if poly.is_zero or poly.degree() < 1:
+        return True
+    for factor, multiplicity in poly.sqf_list()[1]:
+        if multiplicity % 2 == 0:
+            continue
+        inside = factor.count_roots(piece.u0, piece.u1)
+        inside -= (factor.eval(piece.u0) == 0) + (factor.eval(piece.u1) == 0)
+        if inside > 0:
+            return False
+    return True
+
+
+def _derive(expr: sp.Expr, chosen: dict[sp.Expr, Any], piece: _Piece, where: str
+            ) -> sp.Expr:
+    """``expr`` with each kink replaced by its chosen branch, checking that the chosen branch
+    is active (largest for max/abs, smallest for min): at the witness by evaluation, and on
+    the whole piece where the branch difference is a rational polynomial along the path."""
+    at = piece.at
     if not expr.has(sp.Max, sp.Min, sp.Abs):
         return expr
     if isinstance(expr, (sp.Max, sp.Min, sp.Abs)):
@@ -224,7 +262,7 @@ def _derive(expr: sp.Expr, chosen: dict[sp.Expr, Any], at: dict, where: str) -> 
         branches = (expr.args[0], -expr.args[0]) if isinstance(expr, sp.Abs) else expr.args
         if c is None or not 0 <= c < len(branches):
             _fail(f"{where}: no valid branch chosen for {expr}")
-        derived = [_derive(b, chosen, at, where) for b in branches]
+        derived = [_derive(b, chosen, piece, where) for b in branches]
         values = [d.xreplace(at) for d in derived]
         larger = not isinstance(expr, sp.Min)
         for j, v in enumerate(values):
@@ -232,8 +270,11 @@ def _derive(expr: sp.Expr, chosen: dict[sp.Expr, Any], at: dict, where: str) -> 
             if (order > 0 and larger) or (order < 0 and not larger):
                 _fail(f"{where}: branch {c} of {expr} is not active at the witness "
                       f"(branch {j} is {'larger' if larger else 'smaller'})")
+            if j != c and _keeps_sign(derived[c] - derived[j], piece) is False:
+                _fail(f"{where}: branch {c} of {expr} is not active on the whole piece "
+                      f"(its difference with branch {j} changes sign inside)")
         return derived[c]
-    return expr.func(*[_derive(a, chosen, at, where) for a in expr.args])
+    return expr.func(*[_derive(a, chosen, piece, where) for a in expr.args])
 
 
 def _check(data: Any) -> None:
@@ -334,7 +375,8 @@ def _check(data: Any) -> None:
                     for c in chosen):
                 raise CertificateError(f"{where}: choices[{i}] must list one branch index "
                                        "(or null) per kink")
-            derived = _derive(F, dict(zip(kinks, chosen)), at_w, f"{where}, {name}")
+            derived = _derive(F, dict(zip(kinks, chosen)), _Piece(at_w, sub, u, u0, u1),
+                              f"{where}, {name}")
             if not _zero(derived - form):
                 _fail(f"{where}, {name}: the choices give the form {derived}, not {form}")
             if not _zero(F_w - form.xreplace(at_w)):

@@ -183,6 +183,17 @@ def test_notebook_renderings_show_the_derivation():
     assert "A[x1] = 3/8" in A.certificate().text()
 
 
+def test_a_certificate_that_skips_a_breakpoint_fails():
+    # relu(x1 - 1/2)*x2 on the diagonal: claiming one piece u in [0, 1] with the active
+    # branch x1 - 1/2 (true only for u > 1/2) is caught: the branch difference u - 1/2
+    # changes sign inside the piece
+    data = integrated_gradients(Function("relu(x1 - 1/2)*x2"), [1, 1]).certificate().data
+    second = data["pieces"][1]
+    data["breakpoints"] = []
+    data["pieces"] = [dict(second, u0="0", witness="1/2")]
+    assert "not active on the whole piece" in verify(data)
+
+
 def test_only_the_symbolic_engine_writes_certificates():
     A = integrated_gradients(Function("x1*x2"), [1, 1], engine="mpmath", dps=15)
     with pytest.raises(IGVerifyError, match="symbolic"):
