@@ -22,7 +22,7 @@ from typing import TypeVar
 from .engines import ENGINES, MAX_DPS, attribute
 from .errors import DimensionError, IGVerifyError, ParseError, PathError, count
 from .function import Function, as_point
-from .parse import MAX_LENGTH, parse_point
+from .parse import MAX_LENGTH, parse_expression, parse_point
 from .paths import Path, _same, curve, polyline, straight
 
 T = TypeVar("T")
@@ -279,6 +279,7 @@ def _attribute(args: argparse.Namespace) -> int:
     variables = None
     if args.vars is not None:
         variables = [v.strip() for v in args.vars.split(",")]
+        read_argument("--vars", lambda: parse_expression("0", variables))
     F = read_argument("EXPR", lambda: Function(args.expr, variables, max_size=args.max_size))
     x = read_point("--input", args.input, F.dimension) if args.input else None
     base = read_point("--baseline", args.baseline, F.dimension) if args.baseline else None

@@ -96,6 +96,8 @@ def test_negative_numbers_after_options_work_as_written(capsys):
     (("x1 +", "--input", "1"), "EXPR: malformed"),
     (("x1*x2*x3", "--input", "1,2"), "--input has 2 coordinates"),
     (("x1", "--input", "1,2"), "the function has 1 variable"),
+    (("x*y", "--vars", "x,,y", "--input", "1,2"), "--vars: '' is not a valid variable name"),
+    (("x*y", "--vars", "x,x", "--input", "1,2"), "--vars: variable 'x' declared twice"),
 ])
 def test_parse_errors_name_the_argument(capsys, args, named):
     status, _, err = in_process(capsys, *args)
