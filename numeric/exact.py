@@ -255,7 +255,11 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
         with fwad.dual_level(), torch.enable_grad():
             with PiecewiseMode(probe, model):
                 out = _call(model, fwad.make_dual(x, direction[rows]), extra, example[rows], n)
-            sel = select_output(fwad.unpack_dual(out).primal, tgt, example[rows])
+            out = fwad.unpack_dual(out).primal
+        # the backward outside the dual level: inside it, forward AD would also run on every
+        # backward operation (the saved tensors are dual), three times the work
+        with torch.enable_grad():
+            sel = select_output(out, tgt, example[rows])
             los, his = probe.lo.tolist(), probe.hi.tolist()
             weights: list[float] = []
             i = 0

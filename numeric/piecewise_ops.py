@@ -293,7 +293,13 @@ def _relu(probe, name, func, args, kwargs):
     a = _bind(args, kwargs, ("input", "inplace"), {"inplace": False})
     x = a["input"]
     if probe.fast(*_rows(probe, x, name)):
-        return func(*args, **kwargs)
+        if a["inplace"]:
+            return func(*args, **kwargs)
+        # the tangent outside autograd (torch's formula records it in the graph)
+        xp, xt = fwad.unpack_dual(x)
+        with torch.no_grad():
+            yt = torch.where(xp > 0, xt, 0.0)
+        return fwad.make_dual(F.relu(xp), yt)
     out = torch.where(_right(probe, x, name), x, 0.0)
     return _finish(x, out, a["inplace"])
 
@@ -550,7 +556,8 @@ def _max_pool(probe, name, func, args, kwargs):
     xp, xt = fwad.unpack_dual(x)
     pool = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[n - 1]
     vp, where_max = pool(xp, k, s, p, dil, ceil_mode=a["ceil_mode"], return_indices=True)
-    vt = xt.flatten(2).gather(2, where_max.flatten(2)).view_as(vp)
+    with torch.no_grad():
+        vt = xt.flatten(2).gather(2, where_max.flatten(2)).view_as(vp)
     vals = fwad.make_dual(vp, vt)
     out = (vals, where_max) if a["return_indices"] or name.endswith("with_indices") else vals
     with torch.no_grad():
@@ -660,6 +667,7 @@ is_floating_point is_complex get_device data_ptr requires_grad_ retain_grad regi
 __len__ __repr__ __format__ __str__ has_names zeros_like ones_like empty_like full_like
 rand_like randn_like randint_like new_zeros new_ones new_empty new_full __hash__ __reduce_ex__
 __deepcopy__ __iter__ is_same_size is_set_to untyped_storage __dir__ __sizeof__
+_unpack_dual unpack_dual _make_dual make_dual
 """.split())
 _ATTRS_REFUSED = frozenset((".data",))
 _VALUES = frozenset("""
@@ -694,15 +702,21 @@ def _linear_tangent(func, name: str, args: tuple, kwargs: dict):
                                  "training", "momentum", "eps"),
                   {"weight": None, "bias": None, "training": False, "momentum": 0.1,
                    "eps": 1e-5})
-        mean = b["running_mean"]
-        yt = F.batch_norm(xt, torch.zeros_like(mean), b["running_var"], b["weight"], None,
-                          False, 0.0, b["eps"])
+        var, w = b["running_var"], b["weight"]
+        if var is None:
+            return None
+        with torch.no_grad():
+            scale = torch.rsqrt(var + b["eps"])
+            if w is not None:
+                scale = scale * w
+            yt = xt * scale.view(-1, *([1] * (xt.dim() - 2)))
     else:
         i = _BIAS_ARG[name]
         if len(a) > i:
             a[i] = None
         kw.pop("bias", None)
-        yt = func(xt, *a[1:], **kw)
+        with torch.no_grad():
+            yt = func(xt, *a[1:], **kw)
     return fwad.make_dual(yp, yt)
 
 

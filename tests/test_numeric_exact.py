@@ -275,7 +275,7 @@ def test_black_baseline_cnn_with_planted_max_pool_ties_is_complete(seed, channel
     fine = integrated_gradients(net, x, target=1, steps=2000, method="riemann_middle",
                                 batch_size=4000)
     scale = float(r.attributions.abs().max())
-    assert float((fine - r.attributions).abs().max()) < 5e-3 * scale
+    assert float((fine - r.attributions).abs().max()) <= 5e-3 * scale + 1e-12
 
 
 def test_black_baseline_small_cnn_completes_with_completeness_below_1e_9_relative():
