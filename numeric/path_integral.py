@@ -424,10 +424,11 @@ def layer_path_integral(model: Callable, layer: nn.Module | str | None, start: t
         with torch.enable_grad():
             if derivative == "jvp":
                 with fwad.dual_level():
-                    out = tap.run(model, fwad.make_dual(points, v[e]), "jvp")
-                    out = fwad.unpack_dual(out).primal
-                    sel = select_output(out, target, e)
-                    (g,) = torch.autograd.grad(sel.sum(), tap.leaf)
+                    out = fwad.unpack_dual(tap.run(model, fwad.make_dual(points, v[e]),
+                                                   "jvp")).primal
+                # the backward runs outside the dual level (G's graph holds no dual tensors,
+                # as the tap hands it a plain leaf)
+                (g,) = torch.autograd.grad(select_output(out, target, e).sum(), tap.leaf)
                 tangent = tap.tangent.double()
             else:
                 out = tap.run(model, points, "leaf")
