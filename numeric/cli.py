@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="random pruning orders (default 5; 2 with --quick)")
     prune.add_argument("--class", dest="focus_class", type=int, default=7, choices=range(10),
                        metavar="C", help="the class of the per-class and patch experiments "
-                                         "(default 7)")
+                                         "(default 7; the box stays rows 0-1, columns 2-7, "
+                                         "the bar of a 7)")
     prune.add_argument("--write", metavar="PATH", default=None,
                        help="replace the prune section of a results file, e.g. "
                             "benchmarks/RESULTS.md")
