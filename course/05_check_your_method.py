@@ -35,7 +35,7 @@ try:  # in a notebook, display() renders; as a plain script it prints
 except ImportError:  # pragma: no cover
     display = print
 
-SEARCH = {"max_examples": 15}  # a short search keeps the notebook quick; raise it at home
+SEARCH = {"max_examples": 10}  # a short search keeps the notebook quick; raise it at home
 
 
 def verdict_of(result):
