@@ -97,7 +97,7 @@ def execute(nb: Any, cwd: Path = HERE, timeout: int = 300) -> Any:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(nb, timeout=timeout, startup_timeout=180, kernel_name="python3",
                             resources={"metadata": {"path": str(cwd)}})
     try:
         client.execute()
