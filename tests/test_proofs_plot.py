@@ -113,7 +113,7 @@ def test_title_values_match_closed_form(c, x):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"function": "x1*x2", "input": [1]}, "coordinates"),
+    ({"function": "x1*x2", "input": [1]}, "coordinate"),
     ({"function": "x1*x2"}, "needs an input"),
     ({"function": "x1 +", "input": [1]}, "malformed"),
     ({"function": "x1*x2", "path": "spiral:1", "input": [1, 1]}, "unknown path kind"),
