@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import sympy as sp
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 
@@ -27,7 +28,7 @@ from hypothesis.errors import Unsatisfiable
 from axioms import baseline as _baseline  # noqa: F401
 from axioms import distributional as _distributional  # noqa: F401
 from axioms import families
-from axioms.axiom import AXIOMS, Axiom, Case, Failure, get_axiom
+from axioms.axiom import AXIOMS, Axiom, Case, Failure, function, get_axiom
 from axioms.contract import DISTRIBUTIONAL, Method, MethodError, MethodOutputError, as_method
 from axioms.tolerance import Tolerance
 from axioms.verdict import (
@@ -326,7 +327,11 @@ def _as_functions(functions):
 
     out = []
     for f in functions:
-        out.append(f if isinstance(f, Function) else Function(f))
+        F = f if isinstance(f, Function) else Function(f)
+        standard = function(sp.Integer(0), F.dimension).variables
+        if F.variables != standard:  # the checks plant variables as x1, x2, ...
+            F = function(F.expr.xreplace(dict(zip(F.variables, standard))), F.dimension)
+        out.append(F)
     return out
 
 

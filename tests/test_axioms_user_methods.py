@@ -212,3 +212,9 @@ def test_functions_outside_an_axioms_hypothesis_are_undecided_not_an_error():
     assert v.verdict == "undecided" and "enough variables" in v.evidence
     assert check("ig", "completeness", ["sqrt(x1)"], max_examples=2).verdict == \
         "no counterexample"  # Lipschitz hypothesis not met: tested, not proved
+
+
+def test_functions_with_other_variable_names_are_renamed():
+    x, y = sp.symbols("x y", real=True)
+    v = check("ig", "completeness", [Function(x * y**2, variables=[x, y])], max_examples=0)
+    assert v.verdict == "proved" and "F = x1*x2**2" in v.evidence
