@@ -206,6 +206,9 @@ def _add_attribute(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--latex", action="store_true",
                    help="also print the derivation as LaTeX (F, the path, the pieces with "
                         "their active forms and integrals, the result)")
+    a.add_argument("--derivation", action="store_true",
+                   help="also print the derivation step by step (breakpoints, pieces with "
+                        "their active forms, antiderivatives and values)")
     a.add_argument("--certificate", metavar="FILE",
                    help="write the derivation as JSON to FILE (check it with "
                         "'python -m proofs verify FILE')")
@@ -288,7 +291,7 @@ def _attribute(args: argparse.Namespace) -> int:
     path = read_argument("--path", lambda: parse_path(args.path, x, base, F.dimension))
     result = attribute(F, path, engine=args.engine, dps=args.dps)
     derivation = None
-    if args.certificate or (args.latex and args.engine == "symbolic"):
+    if args.certificate or args.derivation or (args.latex and args.engine == "symbolic"):
         derivation = result.certificate()
     if args.certificate:
         derivation.write(args.certificate)
@@ -298,9 +301,13 @@ def _attribute(args: argparse.Namespace) -> int:
         out = result.to_dict()
         if latex is not None:
             out["latex"] = latex
+        if args.derivation:
+            out["derivation"] = derivation.data
         print(json.dumps(out))
     else:
         print(result)
+        if args.derivation:
+            print(derivation.text())
         if latex is not None:
             print(latex)
     sys.stdout.flush()

@@ -154,6 +154,11 @@ def test_cli_certificate_verify_and_exit_codes(tmp_path, capsys):
     assert status == 0, err
     # the LaTeX derivation: F, the path, each piece's integral, the result
     assert r"\int_{\frac{1}{2}}^{1}" in out and r"A_{x_{1}} &= - \frac{3}{4}" in out
+    status, out, _ = _cli(capsys, "attribute", "max(0, x1 - 1/2)*x2", "--input", "1,-2",
+                          "--derivation")
+    # on [1/2, 1]: dF/dx1 = x2 = -2u, integral from 1/2: 1/4 - u**2, at 1: -3/4
+    assert status == 0
+    assert "x1: F = x2*(x1 - 1/2) there; antiderivative 1/4 - u**2; value -3/4" in out
     status, out, _ = _cli(capsys, "verify", str(cert), "--text")
     assert status == 0 and "certificate holds" in out and "antiderivative" in out
     data = json.loads(cert.read_text())
