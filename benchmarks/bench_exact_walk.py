@@ -1,10 +1,14 @@
 """Benchmark: the exact region walk (method="exact") against quadrature, measured in one run.
 
 Per model: the regions the straight path crosses, the time of the exact walk, the time of
-Gauss-Legendre with 50 steps (warm, the fastest of interleaved repeats), the time per region
+Gauss-Legendre with 50 steps (warm, the fastest of repeats), the time per region
 over the time per GL step (the walk's goal: at most 2), GL-50's relative error against the
 exact attributions, and for each quadrature rule the smallest power-of-two step count that
 reaches 1e-6 relative error (max |A_rule - A_exact| / max |A_exact|), or "> 16384".
+
+Times are CPU times of this process (time.process_time) with one torch thread, which other
+processes on a shared machine disturb less than wall-clock times (with several threads, a
+thread pool's spin-waits count too).
 
 The step counts are found without running each rule: the gradient is constant on each region
 the walk found, so a rule with nodes t_s and weights w_s gives exactly sum_r W_r G_r with W_r
@@ -33,7 +37,7 @@ from numeric.quadrature import quadrature_rule  # noqa: E402
 
 F64 = torch.float64
 RULES = [m for m in METHODS if m != "exact"]
-STEPS = [2 ** k for k in range(15)]           # 1 .. 16384
+STEPS = [2 ** k for k in range(1, 15)]        # 2 .. 16384
 GOAL = 1e-6
 
 
@@ -86,8 +90,8 @@ def rule_errors(model, x, base, target, cuts: list[float], exact: torch.Tensor,
         rule = quadrature_rule(rule_name)
         for n in steps:
             nodes, weights = rule.nodes_weights(n)
-            nodes = torch.as_tensor(nodes, dtype=F64)
-            weights = torch.as_tensor(weights, dtype=F64)
+            nodes = torch.tensor(nodes, dtype=F64)
+            weights = torch.tensor(weights, dtype=F64)
             at0, at1 = nodes == 0.0, nodes == 1.0
             inner = ~(at0 | at1)
             region = torch.searchsorted(bounds[1:-1], nodes[inner], right=True)
@@ -113,14 +117,15 @@ def run_case(name, label, model, x, base, repeats: int) -> dict:
     target = 0
     gl = lambda: integrated_gradients(model, x, base, target=target, steps=50)  # noqa: E731
     gl()
-    t0 = time.perf_counter()
+    exact_integrated_gradients(model, x, x, target=target)    # warm: a path of one region
+    t0 = time.process_time()
     walk = exact_integrated_gradients(model, x, base, target=target)
-    t_exact = time.perf_counter() - t0
+    t_exact = time.process_time() - t0
     gl_times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         a_gl = gl()
-        gl_times.append(time.perf_counter() - t0)
+        gl_times.append(time.process_time() - t0)
     t_gl = min(gl_times)
     regions = sum(walk.regions)
     exact = walk.attributions
@@ -161,7 +166,9 @@ def main() -> int:
                         help="smaller CNN and ResNet (a smoke run; not the goal's cases)")
     parser.add_argument("--write", action="store_true",
                         help="write the table to benchmarks/RESULTS.md (its own section)")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: CPU time then measures work, not "
+                             "the spin-waits of a thread pool on a shared machine)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rows = []
@@ -183,7 +190,8 @@ def main() -> int:
             "## exact region walk vs quadrature\n\n"
             "`method=\"exact\"` (the region walk of numeric/exact.py: batched probes, kinks "
             "decided from the operations run) against quadrature on the same model, input "
-            "and baseline, target 0, float64. Exact time: one walk; GL-50: the fastest of "
+            "and baseline, target 0, float64. Times are CPU seconds of the process (all its "
+            "threads). Exact time: one walk; GL-50: the fastest of "
             "warm repeats; the ratio is (exact time / regions) / (GL-50 time / 50), goal <= 2. "
             "Steps to 1e-6: the smallest power of two at which the rule's attributions are "
             "within 1e-6 (max abs, relative to max |A|) of the exact ones, computed from the "

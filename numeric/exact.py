@@ -77,6 +77,24 @@ def _check_tol(tol: float) -> float:
     return float(tol)
 
 
+_FIRST_AFFINE = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)
+
+
+def _first_affine(model: Callable) -> tuple[torch.nn.Module, torch.nn.Module] | None:
+    """(first layer, the rest) of an nn.Sequential that starts with a Linear or Conv layer
+    and has no hooks of its own; None otherwise."""
+    if type(model) is not torch.nn.Sequential or len(model) < 2:
+        return None
+    if model._forward_hooks or model._forward_pre_hooks or model._backward_hooks:
+        return None
+    first = model[0]
+    if type(first) not in _FIRST_AFFINE or first._forward_hooks or first._forward_pre_hooks:
+        return None
+    if getattr(first, "padding_mode", "zeros") != "zeros":
+        return None
+    return first, model[1:]
+
+
 def _call(model: Callable, x: torch.Tensor, extra: tuple, rows: torch.Tensor,
           n: int) -> torch.Tensor:
     args = tuple(e[rows] if isinstance(e, torch.Tensor) and e.dim() > 0 and e.shape[0] == n
@@ -227,6 +245,16 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
     start = torch.cat(pts[:-1])                                   # track = segment * n + e
     direction = torch.cat([b - a for a, b in zip(pts[:-1], pts[1:], strict=False)])
     example = torch.arange(n, device=device).repeat(segments)
+    split = None if extra else _first_affine(model)
+    net = model
+    if split is not None:
+        # F = R o L with L affine: push the segments through L once, walk R, and apply L's
+        # transposed Jacobian to the accumulated gradient once per track at the end
+        first, net = split
+        x_in, direction_in = start, direction
+        with torch.no_grad(), fwad.dual_level(), CastMode(F64):
+            out = fwad.unpack_dual(first(fwad.make_dual(start, direction)))
+        start, direction = out.primal, out.tangent
     walk = _Walk(segments * n, tol)
     acc = torch.zeros_like(start)
     budget = batch_size or DEFAULT_PROBES
@@ -254,7 +282,7 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
         x = torch.addcmul(start[rows], m.view(view), direction[rows]).requires_grad_(True)
         with fwad.dual_level(), torch.enable_grad():
             with PiecewiseMode(probe, model):
-                out = _call(model, fwad.make_dual(x, direction[rows]), extra, example[rows], n)
+                out = _call(net, fwad.make_dual(x, direction[rows]), extra, example[rows], n)
             out = fwad.unpack_dual(out).primal
         # the backward outside the dual level: inside it, forward AD would also run on every
         # backward operation (the saved tensors are dual), three times the work
@@ -272,6 +300,11 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
                 if g is not None:
                     acc.index_add_(0, rows, g)
         flat_ties += probe.flat_ties
+    if split is not None:
+        probe_x = torch.zeros_like(x_in).requires_grad_(True)
+        with torch.enable_grad(), CastMode(F64):
+            (acc,) = torch.autograd.grad(first(probe_x), probe_x, acc)
+        direction = direction_in
     attributions = (direction * acc).reshape(segments, *shape).sum(0)
     regions = [0] * n
     breakpoints: list[list[list[float]]] = [[] for _ in range(n)]

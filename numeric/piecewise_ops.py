@@ -188,21 +188,36 @@ class Probe:
         """Record kink arguments u (probes, k) with slopes du when none sits exactly on its
         kink at the probe (then torch's own branch is the one to the right, and the operation
         can run as it is); return False, recording nothing, otherwise. ``q``: du / u if
-        already known (entries that are no kink set to 0)."""
+        already known (entries that are no kink set to 0). ``su``/``sd`` (probes,): the
+        magnitudes of the values and slopes feeding u (a difference of larger values
+        carries their rounding); None: u itself."""
         with torch.no_grad():
             if q is None:
                 q = du / u
             if not q.shape[1]:
                 return True
+            m, pad = self.m[:, 0], self._pad[:, 0]
+            if su is None:
+                # the argument itself is what feeds the kink: its crossing is known to a
+                # relative error of a few eps in r = |u / du| (one pass, no indices)
+                qmin, qmax = torch.aminmax(q, dim=1)
+                if not bool((torch.isfinite(qmin) & torch.isfinite(qmax)).all()):
+                    return False
+                r = -1.0 / qmin
+                t = m + r
+                self.hi = torch.where((qmin < 0) & (t < self.g1[:, 0] - 2 * _C * _EPS * r - pad),
+                                      torch.minimum(self.hi, t), self.hi)
+                r = 1.0 / qmax
+                t = m - r
+                self.lo = torch.where((qmax > 0) & (t > self.g0[:, 0] + 2 * _C * _EPS * r + pad),
+                                      torch.maximum(self.lo, t), self.lo)
+                return True
             qmin, imin = q.min(1)
             qmax, imax = q.max(1)
             if not bool((torch.isfinite(qmin) & torch.isfinite(qmax)).all()):
                 return False
-            if su is None:
-                su = torch.linalg.vector_norm(u, float("inf"), dim=1)
             if sd is None:
                 sd = torch.linalg.vector_norm(du, float("inf"), dim=1)
-            m, pad = self.m[:, 0], self._pad[:, 0]
             # the nearest crossing to the right of m (q < 0) and to the left (q > 0)
             r = -1.0 / qmin
             err = _C * _EPS * (su + r * sd) / du.gather(1, imin[:, None])[:, 0].abs() + pad
@@ -584,8 +599,9 @@ def _max_pool(probe, name, func, args, kwargs):
         ddiff = dvw - duw
         q = torch.nan_to_num_(ddiff / diff, nan=0.0, posinf=float("inf"),
                               neginf=-float("inf"))
-        su = torch.linalg.vector_norm(probe.rows(u, name), float("inf"), dim=1)
-        sd = torch.linalg.vector_norm(probe.rows(du, name), float("inf"), dim=1)
+        # the window values feeding the differences: their largest magnitude per probe
+        su = torch.linalg.vector_norm(probe.rows(v, name), float("inf"), dim=1)
+        sd = torch.linalg.vector_norm(probe.rows(dv, name), float("inf"), dim=1)
         if probe.fast(probe.rows(diff, name), probe.rows(ddiff, name), probe.rows(q, name),
                       su, sd):
             return out
