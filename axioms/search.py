@@ -51,7 +51,11 @@ DEFAULT_EXAMPLES = 50
 
 @dataclass(frozen=True)
 class SearchSettings:
-    """Everything a check depends on besides the method, the axiom and the functions."""
+    """Everything a check depends on besides the method, the axiom and the functions.
+
+    >>> check("ig", "dummy", settings=SearchSettings(max_examples=3, seed=1)).examples["random"]
+    3
+    """
 
     max_examples: int = DEFAULT_EXAMPLES
     seed: int = 0
