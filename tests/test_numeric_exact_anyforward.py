@@ -276,3 +276,36 @@ def test_trusted_is_deprecated_and_ignored():
     with pytest.warns(DeprecationWarning, match="trusted= is no longer needed"):
         r = exact_integrated_gradients(net, torch.ones(1, 2, dtype=F64), trusted=(ResBlockNet,))
     assert abs(float(r.delta[0])) < 1e-14
+
+
+def test_additional_forward_args_follow_their_example():
+    # f(x; s) = relu(x1 - s) - relu(x2): per example, x1 switches on at t = s / x1
+    def model(x, s, offset):
+        return F.relu(x[:, 0] - s) - F.relu(x[:, 1]) + offset
+
+    from numeric import exact_path_attribution
+
+    x = torch.tensor([[4.0, 1.0], [2.0, 3.0]], dtype=F64)
+    s = torch.tensor([1.0, 1.5], dtype=F64)
+    r = exact_path_attribution(model, [torch.zeros_like(x), x], additional_forward_args=(s, 7.0))
+    # IG_1 = x1 (1 - s / x1) = x1 - s; IG_2 = -x2
+    expected = torch.tensor([[3.0, -1.0], [0.5, -3.0]], dtype=F64)
+    assert float((r.attributions - expected).abs().max()) < 1e-15
+    assert [round(b[0][0], 15) for b in r.breakpoints] == [0.25, 0.75]
+
+
+@pytest.mark.parametrize("fn,expected", [
+    # kinks exactly at t = 9/16, where the first pass probes (the middles of 8 equal parts):
+    # the branch to the right of the probe is taken, by hand F(1) - F(0) split at 9/16
+    (lambda x: F.relu(x[:, 0] - 0.5625), 0.4375),
+    (lambda x: torch.maximum(x[:, 0], torch.full_like(x[:, 0], 0.5625)), 0.4375),
+    (lambda x: F.max_pool1d(torch.stack([x[:, 0], 0.5625 + 0 * x[:, 0]], 1)[:, None], 2)
+     .reshape(-1), 0.4375),
+    (lambda x: (x[:, 0] - 0.5625).abs(), -0.125),
+    (lambda x: x[:, 0].clamp(max=0.5625), 0.5625),
+    (lambda x: F.leaky_relu(x[:, 0] - 0.5625, 0.25), 0.4375 + 0.25 * 0.5625),
+])
+def test_a_kink_exactly_at_a_probe_takes_the_branch_to_its_right(fn, expected):
+    r = exact_integrated_gradients(fn, torch.ones(1, 1, dtype=F64))
+    assert abs(float(r.attributions[0, 0]) - expected) < 1e-15
+    assert r.breakpoints == [[[0.5625]]]
