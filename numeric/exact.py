@@ -69,6 +69,7 @@ class ExactResult:
     passes: int
     breakpoints: list[list[list[float]]] = field(default_factory=list)
     flat_ties: int = 0
+    probes: int = 0
 
 
 def _check_tol(tol: float) -> float:
@@ -259,7 +260,7 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
     acc = torch.zeros_like(start)
     budget = batch_size or DEFAULT_PROBES
     view = (-1,) + (1,) * (len(shape) - 1)
-    passes = flat_ties = 0
+    passes = flat_ties = probes = 0
     while True:
         plan = walk.plan(budget)
         if not plan:
@@ -275,6 +276,7 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
                 g0s.append(g0)
                 g1s.append(g1)
                 ms.append(g0 + (j + 0.5) / k * (g1 - g0))
+        probes += len(tracks)
         rows = torch.tensor(tracks, device=device)
         m = torch.tensor(ms, dtype=F64, device=device)
         probe = Probe(m, torch.tensor(g0s, dtype=F64, device=device),
@@ -321,7 +323,7 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
     rise = _value(model, pts[-1], extra, tgt, batch_size) - \
         _value(model, pts[0], extra, tgt, batch_size)
     delta = attributions.reshape(n, -1).sum(1) - rise
-    return ExactResult(attributions, delta, regions, passes, breakpoints, flat_ties)
+    return ExactResult(attributions, delta, regions, passes, breakpoints, flat_ties, probes)
 
 
 def _value(model: Callable, x: torch.Tensor, extra: tuple, tgt, batch_size: int | None
