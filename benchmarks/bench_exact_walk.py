@@ -146,6 +146,25 @@ def run_case(name, label, model, x, base, repeats: int) -> dict:
             "completeness": abs(float(walk.delta[0])) / max(abs(rise), 1e-300)}
 
 
+NOTES = """\
+Why the ratios are what they are (profiled with cProfile, one thread). Per probe point the walk
+runs each layer after the first twice, for the value and for its tangent d/dt (forward-mode
+derivative), then one backward pass; a GL step runs the forward once and the same backward
+(both push the path through an nn.Sequential's first affine layer once, outside the steps).
+On top come the crossings: for every ReLU and max-pool input about five elementwise passes (the
+slopes over the values, their smallest and largest ratio per probe, the tangent). On the
+ResNet the convolutions dominate and this costs about 2 GL steps a region; on `small_cnn` the
+first ReLU and max-pool act on a 16x32x32 tensor that the one remaining convolution (16 -> 32
+channels) does not outweigh, so the elementwise passes are as costly as the convolutions (2.5
+to 3 GL steps a region). On the two small digits networks the walk's fixed cost per pass
+(Python per intercepted operation, 8 probes in the first pass; the MLP crosses 2 regions)
+dominates. Probes that landed in a region already found by another probe of the same pass
+are under 1 % of the regions. ExactLine (Sotoudeh & Thakur (2019)) would need the value at
+each region's ends layer by layer and still one forward and backward per region for the
+gradient, so it was not used.
+"""
+
+
 def table(rows: list[dict]) -> str:
     head = ("| model | baseline | regions | exact (s) | GL-50 (ms) | time per region / per GL "
             "step | GL-50 rel. error | exact completeness (rel.) | "
@@ -153,7 +172,7 @@ def table(rows: list[dict]) -> str:
     lines = [head, "|" + "---|" * (8 + len(RULES))]
     for r in rows:
         lines.append(
-            f"| {r['model']} | {r['baseline']} | {r['regions']} | {r['exact_s']:.2f} "
+            f"| {r['model']} | {r['baseline']} | {r['regions']} | {r['exact_s']:.3f} "
             f"| {1e3 * r['gl50_s']:.1f} | {r['ratio']:.2f} | {r['gl50_err']:.1e} "
             f"| {r['completeness']:.1e} | "
             + " | ".join(r["reach"][k] for k in RULES) + " |")
@@ -201,7 +220,7 @@ def main() -> int:
             f"{load:.1f} at the end (the CPU is shared: times are under load, the ratios are "
             "measured in one run). "
             f"Command: `python benchmarks/bench_exact_walk.py{' --quick' if args.quick else ''}"
-            " --write`.\n\n" + text + "\n")
+            " --write`.\n\n" + text + "\n\n" + NOTES)
         write_section(os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md"),
                       section)
     return 0

@@ -199,8 +199,8 @@ class Probe:
             m, pad = self.m[:, 0], self._pad[:, 0]
             if su is None:
                 # the argument itself is what feeds the kink: its crossing is known to a
-                # relative error of a few eps in r = |u / du| (one pass, no indices)
-                qmin, qmax = torch.aminmax(q, dim=1)
+                # relative error of a few eps in r = |u / du| (no scale pass)
+                qmin, qmax = q.min(1)[0], q.max(1)[0]     # faster than aminmax on CPU
                 if not bool((torch.isfinite(qmin) & torch.isfinite(qmax)).all()):
                     return False
                 r = -1.0 / qmin
