@@ -8,8 +8,11 @@ say a gap holds many, across all examples and segments, at most ``batch_size`` a
 float64 forward pass under :class:`numeric.piecewise_ops.PiecewiseMode` with forward-mode
 tangents d/dt gives every kink argument's value z and slope z' and so the region [lo, hi]
 around each probe (the nearest crossings t = m - z/z'), and one backward pass, weighted by the
-regions' lengths, adds length * gradient. Every probe that does not land in a region found in
-the same pass finds a new one; completeness holds to float64 rounding.
+regions' lengths, adds length * gradient (outside the dual level: inside it forward-mode AD
+would run on every backward operation too). Every probe that does not land in a region found
+in the same pass finds a new one; completeness holds to float64 rounding. An nn.Sequential
+that starts with a Linear or Conv layer has the segment pushed through that layer once (as
+the quadrature path does), and its transposed Jacobian applied once at the end.
 
 Which operations are piecewise linear is decided from the operations the forward actually
 runs (:mod:`numeric.piecewise_ops`), so any ``nn.Module`` or callable works: nn.Sequential,
@@ -17,9 +20,9 @@ modules with their own ``forward`` (Captum's test models, ResNet blocks computin
 ``self.relu(out + identity)``), functional ``F.relu``, ``torch.maximum``, ``clamp``, ...
 A kink exactly at a probe or at a segment's end takes the branch just to the right of it
 ((value, slope) in lexicographic order). On a piece of the path where a kink argument sits
-exactly at its kink (value and slope 0: a flat tie, e.g. equal max-pool entries), the
-gradient follows a fixed convention (relu'(0) = 0, the first maximal entry) and a warning
-says so. A float32 model is run in float64 by casting its tensors where they meet the
+exactly at its kink (value and slope 0: a flat tie, e.g. a ReLU input that is 0 all along),
+the gradient follows torch's convention (relu'(0) = 0) and a warning says so; entries of a
+max or max-pool that are equal all along take the first, as torch does. A float32 model is run in float64 by casting its tensors where they meet the
 float64 input; the model is not copied or changed. Prior art: ExactLine (Sotoudeh &
 Thakur (2019)) propagates the segment layer by layer instead of probing.
 
