@@ -22,8 +22,9 @@ A kink exactly at a probe or at a segment's end takes the branch just to the rig
 ((value, slope) in lexicographic order). On a piece of the path where a kink argument sits
 exactly at its kink (value and slope 0: a flat tie, e.g. a ReLU input that is 0 all along),
 the gradient follows torch's convention (relu'(0) = 0) and a warning says so; entries of a
-max or max-pool that are equal all along take the first, as torch does. A float32 model is run in float64 by casting its tensors where they meet the
-float64 input; the model is not copied or changed. Prior art: ExactLine (Sotoudeh &
+max or max-pool that are equal all along take the first, as torch does. A float32 model is
+run in float64 by casting its tensors where they meet the float64 input; the model is not
+copied or changed. Prior art: ExactLine (Sotoudeh &
 Thakur (2019)) propagates the segment layer by layer instead of probing.
 
 >>> import torch
