@@ -171,33 +171,34 @@ class _Walk:
         return out
 
     def merge(self, tr: int, g0: float, g1: float, ms: list[float], los: list[float],
-              his: list[float]) -> list[float]:
+              his: list[float], lo_errs: list[float], hi_errs: list[float]) -> list[float]:
         """Fold the regions around the probes ``ms`` (increasing) of gap (g0, g1) into the
-        track; returns each probe's weight (its region's length, 0 for a repeat)."""
-        cur = g0
+        track; returns each probe's weight (its region's length, 0 for a repeat). The ends
+        found are known to +-err (the probes' rounding bound); two computations of one
+        boundary closer than their errors are the same boundary."""
+        cur, cur_err = g0, 0.0
         weights = []
-        for m, lo, hi in zip(ms, los, his, strict=True):
+        for m, lo, hi, lo_err, hi_err in zip(ms, los, his, lo_errs, hi_errs, strict=True):
             if m < cur or hi <= cur:
                 weights.append(0.0)
                 continue
             lo = max(lo, cur)
-            if lo - cur <= self._snap(cur):
+            if lo - cur <= self._snap(cur, lo_err + cur_err):
                 lo = cur
             else:
                 self.gaps[tr].append((cur, lo))
-            if g1 - hi <= self._snap(g1):
+            if g1 - hi <= self._snap(g1, hi_err):
                 hi = g1
             weights.append(hi - lo)
             self.found[tr].append((lo, hi))
             self.covered[tr] += hi - lo
-            cur = hi
-        if g1 - cur > self._snap(g1):
+            cur, cur_err = hi, hi_err
+        if g1 - cur > self._snap(g1, cur_err):
             self.gaps[tr].append((cur, g1))
         return weights
 
-    def _snap(self, t: float) -> float:
-        """Two computations of one boundary closer than this are the same boundary."""
-        return max(self.tol, 64.0 * _EPS * max(1.0, abs(t)))
+    def _snap(self, t: float, err: float) -> float:
+        return max(self.tol, err, 64.0 * _EPS * max(1.0, abs(t)))
 
 
 def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
@@ -295,10 +296,12 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
         with torch.enable_grad():
             sel = select_output(out, tgt, example[rows])
             los, his = probe.lo.tolist(), probe.hi.tolist()
+            lo_errs, hi_errs = probe.lo_err.tolist(), probe.hi_err.tolist()
             weights: list[float] = []
             i = 0
             for tr, g0, g1, k in plan:
-                weights += walk.merge(tr, g0, g1, ms[i:i + k], los[i:i + k], his[i:i + k])
+                weights += walk.merge(tr, g0, g1, ms[i:i + k], los[i:i + k], his[i:i + k],
+                                      lo_errs[i:i + k], hi_errs[i:i + k])
                 i += k
             if sel.requires_grad and any(w > 0 for w in weights):
                 w = torch.tensor(weights, dtype=sel.dtype, device=device)

@@ -127,6 +127,8 @@ class Probe:
         self.g1 = g1.view(-1, 1)
         self.lo = g0.clone()
         self.hi = g1.clone()
+        self.lo_err = torch.zeros_like(g0)
+        self.hi_err = torch.zeros_like(g1)
         self.flat_ties = 0
         self.collect = collect
         self.kinks: list[str] = []
@@ -176,8 +178,10 @@ class Probe:
             up = cross & (ts > self.m) & (ts < self.g1 - err)
             down = cross & (ts < self.m) & (ts > self.g0 + err)
             if u.shape[1]:
-                self.hi = torch.minimum(self.hi, torch.where(up, ts, float("inf")).amin(1))
-                self.lo = torch.maximum(self.lo, torch.where(down, ts, -float("inf")).amax(1))
+                t, i = torch.where(up, ts, float("inf")).min(1)
+                self._right_end(up.any(1), t, err.gather(1, i[:, None])[:, 0])
+                t, i = torch.where(down, ts, -float("inf")).max(1)
+                self._left_end(down.any(1), t, err.gather(1, i[:, None])[:, 0])
                 # an argument on its kink at m, moving: the region starts at m
                 at_m = tie.any(1) & (self.m[:, 0] > self.g0[:, 0] + self._pad[:, 0])
                 self.lo = torch.where(at_m, torch.maximum(self.lo, self.m[:, 0]), self.lo)
@@ -196,40 +200,35 @@ class Probe:
                 q = du / u
             if not q.shape[1]:
                 return True
-            m, pad = self.m[:, 0], self._pad[:, 0]
-            if su is None:
-                # the argument itself is what feeds the kink: its crossing is known to a
-                # relative error of a few eps in r = |u / du| (no scale pass)
-                qmin, qmax = q.min(1)[0], q.max(1)[0]     # faster than aminmax on CPU
-                if not bool((torch.isfinite(qmin) & torch.isfinite(qmax)).all()):
-                    return False
-                r = -1.0 / qmin
-                t = m + r
-                self.hi = torch.where((qmin < 0) & (t < self.g1[:, 0] - 2 * _C * _EPS * r - pad),
-                                      torch.minimum(self.hi, t), self.hi)
-                r = 1.0 / qmax
-                t = m - r
-                self.lo = torch.where((qmax > 0) & (t > self.g0[:, 0] + 2 * _C * _EPS * r + pad),
-                                      torch.maximum(self.lo, t), self.lo)
-                return True
-            qmin, imin = q.min(1)
+            qmin, imin = q.min(1)        # min/max with indices: faster than aminmax on CPU
             qmax, imax = q.max(1)
             if not bool((torch.isfinite(qmin) & torch.isfinite(qmax)).all()):
                 return False
+            if su is None:
+                su = torch.linalg.vector_norm(u, float("inf"), dim=1)
             if sd is None:
                 sd = torch.linalg.vector_norm(du, float("inf"), dim=1)
+            m, pad = self.m[:, 0], self._pad[:, 0]
             # the nearest crossing to the right of m (q < 0) and to the left (q > 0)
             r = -1.0 / qmin
             err = _C * _EPS * (su + r * sd) / du.gather(1, imin[:, None])[:, 0].abs() + pad
-            t = m + r
-            self.hi = torch.where((qmin < 0) & (t < self.g1[:, 0] - err),
-                                  torch.minimum(self.hi, t), self.hi)
+            self._right_end(qmin < 0, m + r, err)
             r = 1.0 / qmax
             err = _C * _EPS * (su + r * sd) / du.gather(1, imax[:, None])[:, 0].abs() + pad
-            t = m - r
-            self.lo = torch.where((qmax > 0) & (t > self.g0[:, 0] + err),
-                                  torch.maximum(self.lo, t), self.lo)
+            self._left_end(qmax > 0, m - r, err)
         return True
+
+    def _right_end(self, has: torch.Tensor, t: torch.Tensor, err: torch.Tensor) -> None:
+        """Crossings t (one per probe, where ``has``) known to +-err: a new right end of the
+        region unless within err of the gap's end."""
+        new = has & (t < self.g1[:, 0] - err) & (t < self.hi)
+        self.hi = torch.where(new, t, self.hi)
+        self.hi_err = torch.where(new, err, self.hi_err)
+
+    def _left_end(self, has: torch.Tensor, t: torch.Tensor, err: torch.Tensor) -> None:
+        new = has & (t > self.g0[:, 0] + err) & (t > self.lo)
+        self.lo = torch.where(new, t, self.lo)
+        self.lo_err = torch.where(new, err, self.lo_err)
 
     def taint(self, out: object) -> None:
         """Mark the tensors of ``out`` as depending on the input (piecewise constant)."""
