@@ -293,3 +293,21 @@ def test_black_baseline_small_cnn_completes_with_completeness_below_1e_9_relativ
     # quadrature converges to it: GL with 400 steps is within 1 % (GL-50 is off by ~2 %)
     gl = integrated_gradients(net, x, target=0, steps=400)
     assert float((gl - r.attributions).abs().max()) < 1e-2 * float(r.attributions.abs().max())
+
+
+def test_regions_and_breakpoints_do_not_depend_on_the_probes_per_pass():
+    # each region end carries its rounding bound, so a boundary found from two sides is one
+    # boundary: the walk finds the same regions whatever the batch of probes
+    net = _tiny_cnn(5, 3, 0)
+    gen = torch.Generator().manual_seed(4)
+    x = torch.rand(2, 1, 8, 8, dtype=F64, generator=gen)
+    base = torch.rand(2, 1, 8, 8, dtype=F64, generator=gen)
+    runs = [exact_integrated_gradients(net, x, base, target=[0, 2], batch_size=b)
+            for b in (5, 64)]
+    for r in runs[1:]:
+        assert r.regions == runs[0].regions
+        for e in range(2):
+            assert max(abs(a - b) for a, b in zip(r.breakpoints[e][0], runs[0].breakpoints[e][0],
+                                                   strict=True)) < 1e-12
+        assert float((r.attributions - runs[0].attributions).abs().max()) < 1e-13
+    assert min(runs[0].regions) > 20
