@@ -155,8 +155,8 @@ On top come the crossings: for every ReLU and max-pool input about five elementw
 slopes over the values, their smallest and largest ratio per probe, the tangent). On the
 ResNet the convolutions dominate and this costs about 2 GL steps a region; on `small_cnn` the
 first ReLU and max-pool act on a 16x32x32 tensor that the one remaining convolution (16 -> 32
-channels) does not outweigh, so the elementwise passes are as costly as the convolutions (2.5
-to 3 GL steps a region). On the two small digits networks the walk's fixed cost per pass
+channels) does not outweigh, so the elementwise passes are as costly as the convolutions (2.8
+to 3.3 GL steps a region over runs on this machine). On the two small digits networks the walk's fixed cost per pass
 (Python per intercepted operation, 8 probes in the first pass; the MLP crosses 2 regions)
 dominates. Probes that landed in a region already found by another probe of the same pass
 are under 1 % of the regions. ExactLine (Sotoudeh & Thakur (2019)) would need the value at
