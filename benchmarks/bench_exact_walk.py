@@ -150,18 +150,18 @@ NOTES = """\
 Why the ratios are what they are (profiled with cProfile, one thread). Per probe point the walk
 runs each layer after the first twice, for the value and for its tangent d/dt (forward-mode
 derivative), then one backward pass; a GL step runs the forward once and the same backward
-(both push the path through an nn.Sequential's first affine layer once, outside the steps).
-On top come the crossings: for every ReLU and max-pool input about five elementwise passes (the
-slopes over the values, their smallest and largest ratio per probe, the tangent). On the
-ResNet the convolutions dominate and this costs about 2 GL steps a region; on `small_cnn` the
-first ReLU and max-pool act on a 16x32x32 tensor that the one remaining convolution (16 -> 32
+(both push the path through an nn.Sequential's first affine layer once, outside the steps). On
+top come the crossings: for every ReLU and max-pool input about five elementwise passes (the
+slopes over the values, their smallest and largest ratio per probe, the tangent). On the ResNet
+the convolutions dominate and this costs about 2 GL steps a region; on `small_cnn` the first
+ReLU and max-pool act on a 16x32x32 tensor that the one remaining convolution (16 -> 32
 channels) does not outweigh, so the elementwise passes are as costly as the convolutions (2.8
-to 3.3 GL steps a region over runs on this machine). On the two small digits networks the walk's fixed cost per pass
-(Python per intercepted operation, 8 probes in the first pass; the MLP crosses 2 regions)
-dominates. Probes that landed in a region already found by another probe of the same pass
-are under 1 % of the regions. ExactLine (Sotoudeh & Thakur (2019)) would need the value at
-each region's ends layer by layer and still one forward and backward per region for the
-gradient, so it was not used.
+to 3.3 GL steps a region over runs on this machine). On the two small digits networks the
+walk's fixed cost per pass (Python per intercepted operation, 8 probes in the first pass; the
+MLP crosses 2 regions) dominates. Probes that landed in a region already found by another probe
+of the same pass are under 1 % of the regions. ExactLine (Sotoudeh & Thakur (2019)) would need
+the value at each region's ends layer by layer and still one forward and backward per region
+for the gradient, so it was not used.
 """
 
 
