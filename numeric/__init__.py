@@ -89,9 +89,9 @@ def exact_integrated_gradients(model, inputs, baselines=None, target=None,
     >>> abs(float(r.delta[0])) < 1e-12
     True
     """
-    from .integrated import _check_inputs, _format_point
+    from .arguments import check_inputs, format_point
 
-    x = _check_inputs(inputs)
-    base = _format_point(baselines, x, "baselines")
+    x = check_inputs(inputs)
+    base = format_point(baselines, x, "baselines")
     return exact_path_attribution(model, [base, x], target=target, batch_size=batch_size,
                                   tol=tol, trusted=trusted)

@@ -28,6 +28,7 @@ from ._torch import torch
 from .errors import ArgumentError
 from .integrated import completeness_delta, integrated_gradients
 from .models import digits_data, digits_mlp, resnet50, small_cnn
+from .results_file import replace_section
 
 __all__ = ["Config", "cpu_configs", "format_report", "gpu_bench", "ratio", "run_bench",
            "write_results"]
@@ -359,22 +360,4 @@ def write_results(report: dict, path: str, extra: str | None = None) -> None:
               "better for us).\n\n" + format_report(report) + "\n"
     if extra:
         section += "\n" + extra.rstrip("\n") + "\n"
-    text = ""
-    if os.path.exists(path):
-        with open(path) as fh:
-            text = fh.read()
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == "## numeric"), None)
-    if start is None:
-        new = text + ("" if not text or text.endswith("\n\n") else
-                      "\n" if text.endswith("\n") else "\n\n") + section
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
-                   len(lines))
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
-    if not new.startswith("#"):
-        new = "# Benchmark results\n\n" + new
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as fh:
-        fh.write(new)
+    replace_section(path, "## numeric", section)

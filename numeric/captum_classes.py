@@ -38,15 +38,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ._torch import torch
+from .arguments import check_input_tuple, check_model, format_extra
 from .errors import ArgumentError, DimensionError
-from .integrated import (
-    BaselineDistribution,
-    _check_input_tuple,
-    _check_model,
-    _format_extra,
-    completeness_delta,
-    integrated_gradients,
-)
+from .integrated import BaselineDistribution, completeness_delta, integrated_gradients
 
 __all__ = [
     "AttributionArgumentError",
@@ -101,7 +95,7 @@ class IntegratedGradients:
 
     def __init__(self, forward_func: Callable, multiply_by_inputs: bool = True) -> None:
         with _captum_errors():
-            _check_model(forward_func)
+            check_model(forward_func)
         self.forward_func = forward_func
         self._multiply_by_inputs = bool(multiply_by_inputs)
 
@@ -201,7 +195,7 @@ def _expand_kwargs(kwargs: dict, xs: tuple, k: int, from_distribution: bool) -> 
         kw["target"] = _expand_target(kw["target"], k)
     if kw.get("additional_forward_args") is not None:
         kw["additional_forward_args"] = tuple(
-            _repeat_rows(a, k) for a in _format_extra(kw["additional_forward_args"]))
+            _repeat_rows(a, k) for a in format_extra(kw["additional_forward_args"]))
     if "baselines" in kw:
         kw["baselines"] = _expand_baselines(kw["baselines"], xs, k, from_distribution)
     if kw.get("feature_mask") is not None:
@@ -298,7 +292,7 @@ class NoiseTunnel:
         batch = _check_count(nt_samples_batch_size, "nt_samples_batch_size", True)
         batch = nt_samples if batch is None else min(nt_samples, batch)
         with _captum_errors():
-            xs, is_tuple = _check_input_tuple(inputs)
+            xs, is_tuple = check_input_tuple(inputs)
         stds = _check_stdevs(stdevs, len(xs))
         want_delta = bool(kwargs.get("return_convergence_delta", False)) \
             and self.is_delta_supported

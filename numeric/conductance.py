@@ -37,8 +37,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ._torch import torch
+from .arguments import check_batch_size, check_inputs, format_point
 from .errors import ArgumentError, DimensionError
-from .integrated import _check_batch_size, _check_inputs, _format_point
 from .path_integral import (
     DERIVATIVES,
     Grid,
@@ -80,9 +80,9 @@ def _setup(model, layer, inputs, baselines, target, steps, method, batch_size,
     if isinstance(inputs, (tuple, list)):
         raise ArgumentError("internal-neuron attributions take one input tensor (N, ...); for "
                             "a model of several inputs, wrap it in a module of one tensor")
-    x = _check_inputs(inputs)
-    base = _format_point(baselines, x, "baselines")
-    batch_size = _check_batch_size(batch_size)
+    x = check_inputs(inputs)
+    base = format_point(baselines, x, "baselines")
+    batch_size = check_batch_size(batch_size)
     name, module = resolve_layer(model, layer)
     tgt = normalize_target(target, x.shape[0], x.device)
     if method == "exact":

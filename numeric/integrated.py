@@ -23,6 +23,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._torch import torch
+from .arguments import (
+    check_batch_size,
+    check_input_tuple,
+    check_inputs,
+    check_model,
+    expand_extra,
+    format_extra,
+    format_points,
+)
 from .errors import ArgumentError, DimensionError
 from .quadrature import quadrature_rule
 from .targets import TargetSpec, normalize_target, select_output
@@ -81,124 +90,6 @@ class NumpyModel:
 
     f: Callable[[np.ndarray], np.ndarray]
     grad: Callable[[np.ndarray], np.ndarray]
-
-
-# ---------------------------------------------------------------------------- argument checks
-
-
-def _check_inputs(inputs: object) -> torch.Tensor:
-    if not isinstance(inputs, torch.Tensor):
-        raise ArgumentError(
-            f"inputs must be a torch tensor of shape (N, ...) or a tuple of them, got "
-            f"{type(inputs).__name__}"
-        )
-    if inputs.dim() < 1 or inputs.shape[0] == 0:
-        raise DimensionError(
-            f"inputs must have a batch dimension (N, ...) with N >= 1, got shape "
-            f"{tuple(inputs.shape)}"
-        )
-    if not inputs.dtype.is_floating_point:
-        raise ArgumentError(f"inputs must be a floating-point tensor, got {inputs.dtype}")
-    return inputs.detach()
-
-
-def _check_input_tuple(inputs: object) -> tuple[tuple[torch.Tensor, ...], bool]:
-    """(the input tensors as a tuple, whether the caller passed a tuple)."""
-    if not isinstance(inputs, tuple):
-        return (_check_inputs(inputs),), False
-    if not inputs:
-        raise ArgumentError("inputs is an empty tuple; pass a tensor or a tuple of tensors")
-    xs = tuple(_check_inputs(x) for x in inputs)
-    sizes = {x.shape[0] for x in xs}
-    if len(sizes) > 1:
-        raise DimensionError(
-            f"the input tensors have {sorted(sizes)} examples; every tensor of the tuple "
-            "needs the same batch size N in dimension 0"
-        )
-    return xs, True
-
-
-def _format_point(point: object, like: torch.Tensor, what: str) -> torch.Tensor:
-    """A baseline or waypoint broadcast to the shape, dtype and device of ``like``."""
-    if point is None:
-        return torch.zeros_like(like)
-    if isinstance(point, (int, float)) and not isinstance(point, bool):
-        return torch.full_like(like, float(point))
-    if isinstance(point, np.ndarray):
-        point = torch.from_numpy(point)
-    if not isinstance(point, torch.Tensor):
-        raise ArgumentError(
-            f"{what} must be None, a number or a tensor, got {type(point).__name__}")
-    point = point.detach().to(device=like.device, dtype=like.dtype)
-    if point.shape == like.shape:
-        return point
-    try:
-        shape = torch.broadcast_shapes(point.shape, like.shape)
-    except RuntimeError:
-        shape = None
-    if shape == like.shape:
-        return point.expand_as(like)
-    raise DimensionError(
-        f"{what} has shape {tuple(point.shape)}; inputs have shape {tuple(like.shape)} "
-        f"(use the same shape, (1, *features) or (*features))"
-    )
-
-
-def _format_points(point: object, xs: tuple[torch.Tensor, ...],
-                   what: str) -> tuple[torch.Tensor, ...]:
-    """A baseline or waypoint for every input tensor: a tuple with one entry per tensor, or
-    None / a number (for all of them), or a tensor (when there is one input tensor)."""
-    if isinstance(point, tuple):
-        if len(point) != len(xs):
-            raise DimensionError(
-                f"{what} is a tuple of {len(point)} but there are {len(xs)} input tensors; "
-                "give one entry (None, a number or a tensor) per input tensor"
-            )
-        return tuple(_format_point(p, x, f"{what}[{i}]")
-                     for i, (p, x) in enumerate(zip(point, xs, strict=True)))
-    if isinstance(point, torch.Tensor) and len(xs) > 1:
-        raise ArgumentError(
-            f"{what} is one tensor but there are {len(xs)} input tensors; pass a tuple with "
-            "one baseline per input tensor"
-        )
-    return tuple(_format_point(point, x, what) for x in xs)
-
-
-def _format_extra(additional_forward_args: object) -> tuple:
-    """Captum's convention: None is no extra argument, a tuple is several, anything else one."""
-    if additional_forward_args is None:
-        return ()
-    if isinstance(additional_forward_args, tuple):
-        return additional_forward_args
-    return (additional_forward_args,)
-
-
-def _expand_extra(extra: tuple, n: int, rows: slice | None, k: int) -> tuple:
-    """The extra forward arguments for ``k`` steps of the examples ``rows``: a tensor with a
-    batch dimension (its rows sliced to ``rows`` when it has N of them) is repeated k times
-    along dimension 0, step-major like the points; 0-d tensors and other objects pass as is."""
-    out = []
-    for arg in extra:
-        if isinstance(arg, torch.Tensor) and arg.dim() > 0:
-            if rows is not None and arg.shape[0] == n:
-                arg = arg[rows]
-            if k > 1:
-                arg = arg.repeat(k, *([1] * (arg.dim() - 1)))
-        out.append(arg)
-    return tuple(out)
-
-
-def _check_batch_size(batch_size: int | None) -> int | None:
-    if batch_size is None:
-        return None
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ArgumentError(f"batch_size must be a positive int or None, got {batch_size!r}")
-    return batch_size
-
-
-def _check_model(model: object) -> None:
-    if not callable(model):
-        raise ArgumentError(f"model must be an nn.Module or a callable, got {type(model).__name__}")
 
 
 # -------------------------------------------------------------------------------- quadrature
@@ -316,7 +207,7 @@ def _gradient_sum(model: Model | list, a: tuple, b: tuple, target, nodes: torch.
         us = [torch.zeros(x.shape, dtype=torch.float64, device=x.device, requires_grad=True)
               for x in a_part]
         k = alpha.shape[0]
-        args = _expand_extra(extra, n, None if part == slice(None) else part, k)
+        args = expand_extra(extra, n, None if part == slice(None) else part, k)
         with torch.enable_grad():
             box = [_Interpolate.apply(u, x, dx[part], alpha.to(x.dtype), w)
                    for u, x, dx in zip(us, a_part, d, strict=True)]
@@ -357,7 +248,7 @@ def _outputs(model: Model, xs: tuple, target, batch_size: int | None,
         for e0 in range(0, n, chunk):
             part = slice(e0, min(n, e0 + chunk))
             rows = torch.arange(e0, min(n, e0 + chunk), device=xs[0].device)
-            out = model(*[x[part] for x in xs], *_expand_extra(extra, n, part, 1))
+            out = model(*[x[part] for x in xs], *expand_extra(extra, n, part, 1))
             parts.append(select_output(out, target, rows).double())
     return torch.cat(parts)
 
@@ -378,8 +269,8 @@ def completeness_delta(model: Model, attributions, start, end, target: TargetSpe
     >>> abs(float(completeness_delta(m, a, torch.zeros_like(x), x))) < 1e-15
     True
     """
-    xs, is_tuple = _check_input_tuple(end)
-    starts = _format_points(start, xs, "start")
+    xs, is_tuple = check_input_tuple(end)
+    starts = format_points(start, xs, "start")
     attrs = attributions if isinstance(attributions, tuple) else (attributions,)
     if len(attrs) != len(xs):
         raise DimensionError(f"{len(attrs)} attribution tensors for {len(xs)} input tensors")
@@ -388,9 +279,9 @@ def completeness_delta(model: Model, attributions, start, end, target: TargetSpe
         if not isinstance(at, torch.Tensor) or at.dim() < 1 or at.shape[0] != n:
             raise DimensionError(
                 f"attributions must be tensors with the inputs' {n} examples in dimension 0")
-    extra = _format_extra(additional_forward_args)
+    extra = format_extra(additional_forward_args)
     tgt = normalize_target(target, n, xs[0].device)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_batch_size(batch_size)
     diff = _outputs(model, xs, tgt, batch_size, extra) - _outputs(model, starts, tgt,
                                                                   batch_size, extra)
     total = sum(at.detach().double().reshape(n, -1).sum(1) for at in attrs)
@@ -445,7 +336,7 @@ def _exact(model: Model, points: list[tuple], target, batch_size: int | None,
     parts = [slice(i, i + 1) for i in range(n)] if per_row else [slice(None)]
     flat_attr = []
     for part in parts:
-        args = _expand_extra(extra, n, part if per_row else None, 1)
+        args = expand_extra(extra, n, part if per_row else None, 1)
         net = _Flattened(model, shapes, args)
         t = tgt[part] if isinstance(tgt, torch.Tensor) else tgt
         flat = [torch.cat([x[part].reshape(x[part].shape[0], -1).double() for x in p], 1)
@@ -510,15 +401,15 @@ def path_attribution(model: Model, waypoints: Sequence, target: TargetSpec = Non
 def _path_attribution(model, waypoints, target, steps, method, batch_size, return_delta,
                       additional_forward_args, multiply_by_inputs: bool,
                       start_name: str | None = None):
-    _check_model(model)
+    check_model(model)
     if len(waypoints) < 2:
         raise ArgumentError("a path needs at least two waypoints (start and end)")
-    end, is_tuple = _check_input_tuple(waypoints[-1])
-    points = [_format_points(p, end, start_name or f"waypoint {i}")
+    end, is_tuple = check_input_tuple(waypoints[-1])
+    points = [format_points(p, end, start_name or f"waypoint {i}")
               for i, p in enumerate(waypoints[:-1])]
     points.append(end)
-    batch_size = _check_batch_size(batch_size)
-    extra = _format_extra(additional_forward_args)
+    batch_size = check_batch_size(batch_size)
+    extra = format_extra(additional_forward_args)
     attr = _attribute(model, points, target, steps, method, batch_size, extra,
                       multiply_by_inputs)
     result = attr if is_tuple else attr[0]
@@ -570,14 +461,14 @@ def integrated_gradients(model: Model | NumpyModel, inputs, baselines=None,
                                 "multiply_by_inputs=False")
         return _numpy_integrated_gradients(model, inputs, baselines, steps, method, batch_size,
                                            return_delta, target)
-    _check_model(model)
+    check_model(model)
     if not isinstance(baselines, BaselineDistribution):
         return _path_attribution(model, [baselines, inputs], target, steps, method,
                                  batch_size, return_delta, additional_forward_args,
                                  multiply_by_inputs, "baselines")
     if isinstance(inputs, tuple):
         raise ArgumentError("a BaselineDistribution needs a single input tensor, not a tuple")
-    x = _check_inputs(inputs)
+    x = check_inputs(inputs)
     probs = baselines.probabilities().to(x.device)
     samples = baselines.samples
     if isinstance(samples, np.ndarray):
@@ -598,7 +489,7 @@ def integrated_gradients(model: Model | NumpyModel, inputs, baselines=None,
         tgt = t.repeat(m, *([1] * (t.dim() - 1)))
     extra = tuple(e.repeat(m, *([1] * (e.dim() - 1)))
                   if isinstance(e, torch.Tensor) and e.dim() > 0 and e.shape[0] == n else e
-                  for e in _format_extra(additional_forward_args))
+                  for e in format_extra(additional_forward_args))
     result = _path_attribution(model, [bs, xs], tgt, steps, method, batch_size, return_delta,
                                extra, multiply_by_inputs, "baselines")
     attr, delta = result if return_delta else (result, None)
@@ -618,7 +509,7 @@ def _numpy_integrated_gradients(model: NumpyModel, inputs, baselines, steps: int
         raise ArgumentError("a NumpyModel gives one output per example; leave target=None")
     if method == "exact":
         raise ArgumentError("method='exact' needs a torch nn.Module, not a NumpyModel")
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_batch_size(batch_size)
     x = np.asarray(inputs, dtype=np.float64)
     if x.ndim < 1 or x.shape[0] == 0:
         raise DimensionError(f"inputs must have shape (N, ...) with N >= 1, got {x.shape}")

@@ -101,10 +101,16 @@ def digits_mlp(seed: int = 0, epochs: int = 150) -> nn.Sequential:
     """A 64-32-10 ReLU MLP trained full-batch with Adam (float32, under a second on a CPU) on
     the first 1500 digits, returned in float64 and eval mode; ~90 % accurate on the other 297.
     """
-    x, y = digits_data()
-    x = x.float()
     torch.manual_seed(seed)
     net = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    return _train_on_digits(net, (64,), epochs)
+
+
+def _train_on_digits(net: nn.Module, shape: tuple[int, ...], epochs: int) -> nn.Module:
+    """Full-batch Adam (lr 0.02, float32) on the first 1500 digits reshaped to ``shape``;
+    the trained network comes back in float64, frozen, in eval mode."""
+    x, y = digits_data()
+    x = x.float().reshape(-1, *shape)
     opt = torch.optim.Adam(net.parameters(), lr=0.02)
     for _ in range(epochs):
         opt.zero_grad()
@@ -126,19 +132,8 @@ def digits_cnn(seed: int = 0, epochs: int = 60) -> nn.Sequential:
     >>> digits_cnn()(digits_data()[0][:2].reshape(2, 1, 8, 8)).shape
     torch.Size([2, 10])
     """
-    x, y = digits_data()
-    x = x.float().reshape(-1, 1, 8, 8)
     torch.manual_seed(seed)
     net = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                         nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                         nn.Flatten(), nn.Linear(16 * 2 * 2, 10))
-    opt = torch.optim.Adam(net.parameters(), lr=0.02)
-    for _ in range(epochs):
-        opt.zero_grad()
-        loss = nn.functional.cross_entropy(net(x[:1500]), y[:1500])
-        loss.backward()
-        opt.step()
-    net = net.double()
-    for p in net.parameters():
-        p.requires_grad_(False)
-    return net.eval()
+    return _train_on_digits(net, (1, 8, 8), epochs)

@@ -10,6 +10,8 @@ import os
 import platform
 from datetime import date
 
+from ..results_file import replace_section
+
 __all__ = ["SECTION", "format_report", "verdict", "write_section"]
 
 SECTION = "## prune (internal-neuron attributions)"
@@ -82,21 +84,4 @@ def write_section(report: dict, path: str) -> None:
             "The networks are the App. M model adapted to 8x8 digits (tanh) and its ReLU twin; "
             "a claim that does not hold on digits is a result, not a failure.\n\n"
             + format_report(report, markdown=True) + "\n")
-    text = ""
-    if os.path.exists(path):
-        with open(path) as fh:
-            text = fh.read()
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == SECTION), None)
-    if start is None:
-        sep = "" if not text or text.endswith("\n\n") else "\n" if text.endswith("\n") else "\n\n"
-        new = text + sep + body
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
-                   len(lines))
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + body + ("\n" + tail if tail else "")
-    if not new.startswith("#"):
-        new = "# Benchmark results\n\n" + new
-    with open(path, "w") as fh:
-        fh.write(new)
+    replace_section(path, SECTION, body)
