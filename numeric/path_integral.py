@@ -10,12 +10,14 @@ or the activation regions of a piecewise-linear network (:func:`exact_grid`, mid
 length of every region, where the integrand is constant). With v = x - x' this is the
 conductance IG_{*,j} of Lundstrom, Huang & Razaviyayn (2022), eq. 6; with v = x - x' masked to a
 patch S it is the patch attribution IG_{S,j} (eq. 7); with no layer (H the identity) it is
-integrated gradients. The directional derivative D_v H comes from forward-mode AD (one
-forward with tangents up to the layer, then one forward and backward through G), so one pass
-gives the whole layer; ``derivative="finite_difference"`` uses the paper's difference
-quotient instead (sec. 6.2), so its error can be seen. :func:`flow_path_integral` gives the
-neuron flow IG_{i,j} (eq. 4) of chosen units, one backward through H per pass. Step sums
-are accumulated in float64 whatever the model's dtype.
+integrated gradients, computed by integrated gradients' own quadrature core
+(:func:`numeric.integrated.segment_gradient_sum`, on this grid). The directional
+derivative D_v H comes from forward-mode AD (one forward with tangents up to the layer, then
+one forward and backward through G), so one pass gives the whole layer;
+``derivative="finite_difference"`` uses the paper's difference quotient instead (sec. 6.2),
+so its error can be seen. :func:`flow_path_integral` gives the neuron flow IG_{i,j} (eq. 4)
+of chosen units, one backward through H per pass. Step sums are accumulated in float64
+whatever the model's dtype.
 
 >>> import torch
 >>> net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
@@ -37,6 +39,7 @@ import torch.autograd.forward_ad as fwad
 
 from ._torch import torch
 from .errors import ArgumentError
+from .integrated import segment_gradient_sum
 from .quadrature import quadrature_rule
 from .targets import select_output
 
@@ -408,6 +411,11 @@ def layer_path_integral(model: Callable, layer: nn.Module | str | None, start: t
                             f"{', '.join(DERIVATIVES)}")
     d = end - start
     v = d if direction is None else direction
+    if module is None and derivative == "jvp":
+        # the input itself: D_v H = v, and the sum is integrated gradients' own quadrature
+        (g,) = segment_gradient_sum(model, (start,), (end,), target, grid.t, grid.weight,
+                                    batch_size, example=grid.example)
+        return g * v.double()
     tap = _Tap(module, name)
     acc: torch.Tensor | None = None
     n = end.shape[0]

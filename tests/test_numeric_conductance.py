@@ -4,6 +4,8 @@ networks) and Captum's LayerConductance / NeuronConductance."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -97,6 +99,23 @@ def test_layer_none_is_integrated_gradients():
     ours = conductance(net, None, x, target=[0, 1, 2, 0, 1], steps=20)
     ref = integrated_gradients(net, x, target=[0, 1, 2, 0, 1], steps=20)
     assert torch.allclose(ours, ref, atol=1e-13, rtol=0)
+
+
+@pytest.mark.parametrize("dtype,batch_size", [(torch.float64, None), (torch.float32, 7)])
+def test_layer_none_on_a_grid_per_example_is_the_exact_walk(dtype, batch_size):
+    # regions of their own per example (split at kinks), whole or in chunks of 7 points:
+    # integrated gradients' quadrature core on a grid, against the exact region walk
+    net64 = random_mlp(3, 12, 2, activation="relu", seed=5, layers=2)
+    net = copy.deepcopy(net64).to(dtype)
+    x = torch.randn(4, 3, dtype=dtype, generator=torch.Generator().manual_seed(2))
+    ours = conductance(net, None, x, target=1, steps=8, split_kinks=True,
+                       batch_size=batch_size)
+    walk = integrated_gradients(net64, x.double(), target=1, method="exact")
+    tol = 1e-10 if dtype == torch.float64 else 1e-5
+    assert torch.allclose(ours.double(), walk, atol=tol, rtol=0)
+    with torch.no_grad():
+        diff = (net(x) - net(torch.zeros_like(x)))[:, 1].double()
+    assert torch.allclose(ours.double().sum(1), diff, atol=tol, rtol=0)
 
 
 def test_finite_difference_form_has_an_error_that_shrinks():
