@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from proofs import as_expression
 from proofs.errors import IGVerifyError
 
 __all__ = ["FLOAT_RTOL", "Tolerance"]
@@ -80,7 +81,7 @@ class Tolerance:
             return _exactly_zero(d)
         allow = self.allowance(scale, inexact)
         if allow is None:
-            return _exactly_zero(sp.sympify(d))
+            return _exactly_zero(as_expression(d))
         return bool(abs(sp.N(d, 30)) <= allow)
 
     def agrees(self, got, expected, scale, inexact: bool) -> bool:

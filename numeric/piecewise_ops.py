@@ -432,20 +432,23 @@ def _scale(probe: Probe, name: str, *ts: torch.Tensor) -> tuple[torch.Tensor, to
     return su, sd
 
 
-def _maximum(probe, name, func, args, kwargs):
+def _elementwise_extremum(probe, name, func, args, kwargs, largest: bool):
+    """max(x, y) (``largest``) or min(x, y): torch's op away from ties, else the branch that
+    holds just to the right of the probe (x where x - y > 0 there, for the max)."""
     x, y = _pair(args, kwargs)
     su, sd = _scale(probe, name, x, y)
     if probe.fast(*_rows(probe, x - y, name), su=su[:, 0], sd=sd[:, 0]):
         return func(*args, **kwargs)
-    return torch.where(_right(probe, x - y, name, su=su, sd=sd), x, y)
+    right = _right(probe, x - y, name, su=su, sd=sd)
+    return torch.where(right, x, y) if largest else torch.where(right, y, x)
+
+
+def _maximum(probe, name, func, args, kwargs):
+    return _elementwise_extremum(probe, name, func, args, kwargs, largest=True)
 
 
 def _minimum(probe, name, func, args, kwargs):
-    x, y = _pair(args, kwargs)
-    su, sd = _scale(probe, name, x, y)
-    if probe.fast(*_rows(probe, x - y, name), su=su[:, 0], sd=sd[:, 0]):
-        return func(*args, **kwargs)
-    return torch.where(_right(probe, x - y, name, su=su, sd=sd), y, x)
+    return _elementwise_extremum(probe, name, func, args, kwargs, largest=False)
 
 
 def _compare(probe, name, func, args, kwargs):

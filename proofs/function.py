@@ -2,9 +2,9 @@
 
 The class is real-analytic pieces (polynomials, exp, log, sqrt, sin, cos, tanh,
 sigmoid, softplus, ...) combined with max, min, abs, relu and leaky relu: the
-functions of paper 000 built from analytic layers and max. A Function comes
-from a string typed by a user (parsed safely, see :mod:`proofs.parse`) or from
-a sympy expression.
+functions of Lundstrom, Huang & Razaviyayn (2022) built from analytic layers and
+max. A Function comes from a string typed by a user (parsed safely, see
+:mod:`proofs.parse`) or from a sympy expression.
 
 >>> F = Function("x1*x2**2")
 >>> F.variables, F(1, 2), F([2, 1/2])

@@ -29,13 +29,7 @@ nn = torch.nn
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: the machine is shared, and two spinning threads per process stall."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class _Square(nn.Module):  # H(x) = (x1^2, x1 x2)

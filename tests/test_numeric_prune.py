@@ -20,12 +20,7 @@ from numeric.experiments.prune import class_accuracies, counts_for, zeroed  # no
 nn = torch.nn
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -45,14 +45,20 @@ def _fig1(exp: dict, activation: str, path: Path) -> str:
         ax.plot(fr, g["descending"], "o-", color="C3", label="IG \u2193 (descending)")
         ax.plot(fr, g["ascending"], "s-", color="C0", label="IG \u2191 (ascending)")
         what = "units" if label == "dense" else "channels"
-        ax.set_title(f"{label} layer {g['layer']} ({g['units']} {what})")
-        ax.set_xlabel(f"fraction of {what} zeroed")
-        ax.set_ylabel("test accuracy")
-        ax.set_ylim(-0.02, 1.02)
-        ax.grid(alpha=0.3)
-        ax.legend(loc="lower left")
+        _accuracy_axes(ax, f"{label} layer {g['layer']} ({g['units']} {what})",
+                       f"fraction of {what} zeroed")
     fig.suptitle(f"Pruning by average conductance, digits, {activation} network")
     return _save(fig, path)
+
+
+def _accuracy_axes(ax, title: str, xlabel: str) -> None:
+    """Title, labels, limits, grid and legend of a test-accuracy-while-pruning panel."""
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left")
 
 
 def _fig2(exp: dict, activation: str, path: Path) -> str:
@@ -69,12 +75,7 @@ def _fig2(exp: dict, activation: str, path: Path) -> str:
             ax.plot(fr, entry[f"{order}_median"], "s-", color="C0", label="IG, median class")
             ax.plot(fr, entry["random_class"], "--", color="C1", label=f"random, class {c0}")
             ax.plot(fr, lay["random_median"], "--", color="0.4", label="random, median class")
-            ax.set_title(f"{label} layer, {order} (class {c0})")
-            ax.set_xlabel("fraction pruned")
-            ax.set_ylabel("test accuracy")
-            ax.set_ylim(-0.02, 1.02)
-            ax.grid(alpha=0.3)
-            ax.legend(loc="lower left")
+            _accuracy_axes(ax, f"{label} layer, {order} (class {c0})", "fraction pruned")
     fig.suptitle(f"Pruning by class-{c0} conductance, digits, {activation} network")
     return _save(fig, path)
 
