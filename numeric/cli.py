@@ -126,7 +126,7 @@ def _clean(obj):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
-        print("error: give a command: crosscheck, bench, prune or attribute (see --help)", file=sys.stderr)
+        print("error: give a command: crosscheck, bench or prune (see --help)", file=sys.stderr)
         return 2
     try:
         if args.command == "attribute":
