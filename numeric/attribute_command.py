@@ -119,7 +119,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--points-per-pass", type=_positive_int, default=None,
                         help="cap on the points (steps x examples) per forward/backward pass")
     parser.add_argument("--dtype", choices=("float32", "float64"), default=None,
-                        help="the inputs' dtype (default: the model's)")
+                        help="the inputs' and the model's dtype (default: the model's)")
     parser.add_argument("--device", default=None,
                         help="default cuda:LOCAL_RANK when CUDA is available, else cpu")
     parser.add_argument("--overwrite", action="store_true",

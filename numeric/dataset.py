@@ -22,6 +22,7 @@ the difference, unless ``overwrite=True``. :func:`summarize` gives the end summa
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 import os
@@ -266,8 +267,8 @@ def attribute_dataset(model: Callable, dataset, out_dir: str | os.PathLike, *,
     model's argmax), ``"none"`` (one output per example) or ``"auto"`` (labels when the
     dataset has them, else none). ``baseline``: a number or a tensor shaped like one input.
     ``points_per_pass`` caps the points (steps x examples) per forward/backward pass.
-    ``dtype``: the inputs' dtype (default: the model's floating-point parameters', else the
-    data's). ``device``: default ``cuda:LOCAL_RANK`` when CUDA is available, else the CPU.
+    ``dtype``: the inputs' and the model's dtype (default: the model's floating-point
+    parameters', else the data's); the model is copied when it must change device or dtype. ``device``: default ``cuda:LOCAL_RANK`` when CUDA is available, else the CPU.
     ``progress``: a tqdm bar on rank 0 (None: only on a terminal). ``model_name`` and
     ``data_name`` are recorded in the manifest (the CLI records the factories).
 
@@ -313,12 +314,14 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, method, s
     if dev is None:
         dev = torch.device("cuda", ctx.local_rank % torch.cuda.device_count()) \
             if torch.cuda.is_available() else torch.device("cpu")
-    if isinstance(model, torch.nn.Module):
-        model = model.to(dev)
     params = [p for p in (model.parameters() if isinstance(model, torch.nn.Module) else ())
               if p.dtype.is_floating_point]
     x0, label0 = _split_item(dataset[0], 0)
     xl, _ = _split_item(dataset[examples - 1], examples - 1)
+    if dtype is not None and not dtype.is_floating_point:
+        raise ArgumentError(f"dtype must be a floating-point type, got {dtype}")
+    if params and any(p.device != dev or (dtype and p.dtype != dtype) for p in params):
+        model = copy.deepcopy(model).to(device=dev, dtype=dtype)  # the caller's stays as it is
     dtype = dtype or (params[0].dtype if params else x0.dtype)
     if not dtype.is_floating_point:
         raise ArgumentError(f"the inputs must be floating point, got {dtype}")
