@@ -1,5 +1,5 @@
 """Benchmark: ``python -m numeric attribute`` on 1 and 2 processes (torchrun, gloo, one thread
-per process) against integrated gradients of the same examples in one call, measured in one run.
+per process) against integrated gradients of the same examples, measured in one run.
 
 The workload is the trained digits CNN on the 297 held-out digits
 (numeric.experiments.digits_attribution), Gauss-Legendre, chunks of 32 examples. Per process
@@ -8,8 +8,8 @@ training the network, rendezvous), the attribution time of rank 0 (from the star
 attribute_dataset until every rank is done, chunk files included), the throughput of each
 rank, and the throughput over the references: numeric.integrated_gradients over the same
 examples in batches of 32 in this process (one thread, no files, no processes: what the
-command adds is the difference), and Captum's IntegratedGradients the same way. The runs of 1 and 2 processes are checked to be identical bit
-for bit.
+command adds is the difference), and Captum's IntegratedGradients the same way. The runs of
+1 and 2 processes are checked to be identical bit for bit.
 
 Usage: python benchmarks/bench_dataset.py [--steps 200] [--write]
 """

@@ -268,7 +268,8 @@ def attribute_dataset(model: Callable, dataset, out_dir: str | os.PathLike, *,
     dataset has them, else none). ``baseline``: a number or a tensor shaped like one input.
     ``points_per_pass`` caps the points (steps x examples) per forward/backward pass.
     ``dtype``: the inputs' and the model's dtype (default: the model's floating-point
-    parameters', else the data's); the model is copied when it must change device or dtype. ``device``: default ``cuda:LOCAL_RANK`` when CUDA is available, else the CPU.
+    parameters', else the data's); the model is copied when it must change device or dtype.
+    ``device``: default ``cuda:LOCAL_RANK`` when CUDA is available, else the CPU.
     ``progress``: a tqdm bar on rank 0 (None: only on a terminal). ``model_name`` and
     ``data_name`` are recorded in the manifest (the CLI records the factories).
 
