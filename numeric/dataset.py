@@ -176,6 +176,10 @@ class _Dist:
         if self.dist is not None and not dist.is_initialized() \
                 and int(os.environ.get("WORLD_SIZE", "1")) > 1:
             cuda = torch.cuda.is_available() and (device is None or device.type == "cuda")
+            if cuda:  # NCCL needs each rank's device set before its first collective
+                local = int(os.environ.get("LOCAL_RANK", "0"))
+                torch.cuda.set_device(device if device is not None and device.index is not None
+                                      else local % torch.cuda.device_count())
             dist.init_process_group("nccl" if cuda else "gloo")
             self.created = True
         self.on = self.dist is not None and dist.is_initialized()
@@ -199,10 +203,10 @@ class _Dist:
         self.dist.broadcast(t, 0)
         return t.tolist()
 
-    def gather(self, values: list[float]) -> list[list[float]]:
+    def gather(self, values: list, dtype: torch.dtype = torch.float64) -> list[list]:
         if not self.on:
             return [values]
-        t = torch.tensor(values, dtype=torch.float64, device=self.comm)
+        t = torch.tensor(values, dtype=dtype, device=self.comm)
         out = [torch.empty_like(t) for _ in range(self.world)]
         self.dist.all_gather(out, t)
         return [o.tolist() for o in out]
@@ -315,6 +319,10 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, method, s
     if dev is None:
         dev = torch.device("cuda", ctx.local_rank % torch.cuda.device_count()) \
             if torch.cuda.is_available() else torch.device("cpu")
+    training = _training_modules(model)
+    if training:
+        raise ArgumentError(f"the model is in training mode ({', '.join(training[:3])} would "
+                            "randomise or update); call .eval() on it first")
     params = [p for p in (model.parameters() if isinstance(model, torch.nn.Module) else ())
               if p.dtype.is_floating_point]
     x0, label0 = _split_item(dataset[0], 0)
@@ -355,6 +363,7 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, method, s
         "batch_size": batch_size, "points_per_pass": points_per_pass,
         "versions": _versions(),
     }
+    _same_on_every_rank(ctx, config)
     digest = config_hash(config)
     plan = plan_chunks(examples, batch_size)
     counter = f"igverify/{digest[:16]}/done"
@@ -415,6 +424,33 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, method, s
                      computed=int(sum(r["examples"] for r in ranks)), resumed=resumed,
                      seconds=time.perf_counter() - started, ranks=ranks, rank=ctx.rank,
                      world_size=ctx.world)
+
+
+def _same_on_every_rank(ctx: _Dist, config: dict) -> None:
+    """Refuse a run whose ranks disagree on the configuration (a factory that is not
+    deterministic: weights trained differently, data shuffled differently), naming the entry."""
+    if ctx.world == 1:
+        return
+    keys = sorted(config)
+    mine = [int.from_bytes(hashlib.sha256(config_hash({k: config[k]}).encode()).digest()[:8],
+                           "little", signed=True) for k in keys]
+    for rank, theirs in enumerate(ctx.gather(mine, torch.int64)):
+        bad = [k for k, a, b in zip(keys, theirs, mine, strict=True) if a != b]
+        if bad:
+            low, high = sorted((rank, ctx.rank))
+            message = (f"ranks {low} and {high} differ in {', '.join(bad)}: the factories must "
+                       "give the same model and data in every process (seed them, train with "
+                       "deterministic algorithms)")
+            raise ArgumentError(message) if ctx.rank == 0 else RankAborted(message)
+
+
+def _training_modules(model) -> list[str]:
+    """Submodules whose output depends on training mode (dropout, batch-norm statistics)."""
+    if not isinstance(model, torch.nn.Module):
+        return []
+    kinds = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._NormBase)
+    return [name or type(m).__name__ for name, m in model.named_modules()
+            if isinstance(m, kinds) and m.training]
 
 
 def _baseline(baseline, shape: tuple, dtype, dev) -> tuple[torch.Tensor | float, object]:

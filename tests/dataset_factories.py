@@ -19,6 +19,15 @@ def model() -> torch.nn.Module:
     return random_mlp(4, 8, 3, activation="relu", seed=3)
 
 
+def rank_model() -> torch.nn.Module:
+    """A different network in every process: a factory that is not deterministic."""
+    return random_mlp(4, 8, 3, activation="relu", seed=3 + int(os.environ.get("RANK", "0")))
+
+
+def dropout_model() -> torch.nn.Module:
+    return torch.nn.Sequential(model(), torch.nn.Dropout(0.5))
+
+
 def inputs() -> tuple[torch.Tensor, torch.Tensor]:
     gen = torch.Generator().manual_seed(7)
     x = torch.rand(EXAMPLES, 4, generator=gen, dtype=torch.float64) * 2 - 0.5

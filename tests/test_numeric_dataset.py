@@ -71,18 +71,19 @@ def test_two_gloo_processes_write_every_example_once_as_one_process_would(tmp_pa
     _only_safe_files(tmp_path / "two")
 
 
-def _worker(rank: int, port: int, out: str, kill: str | None) -> None:
+def _worker(rank: int, port: int, args: list[str], kill: str | None) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       LOCAL_RANK=str(rank), WORLD_SIZE="2")
     if kill:
         os.environ["IGVERIFY_TEST_KILL"] = kill
-    with open(os.devnull, "w") as sink:
+    with open(f"{args[-1]}.rank{rank}.err", "w") as sink:  # beside the --out directory
         sys.stdout = sys.stderr = sink
-        code = main(["attribute", *FACTORIES, "--out", out, *OPTIONS])
+        code = main(["attribute", *args, *OPTIONS])
     os._exit(code)
 
 
-def _forked_ranks(out: Path, kill: str | None = None) -> list[int]:
+def _forked_ranks(out: Path, kill: str | None = None, factories: list[str] = FACTORIES
+                  ) -> list[int]:
     """Two ranks as forked processes (torch.multiprocessing, no re-import of torch); with
     ``kill`` one SIGKILLs itself, and the other, left waiting for it, is killed too (what
     torchrun does), as a crash of the machine would."""
@@ -90,7 +91,8 @@ def _forked_ranks(out: Path, kill: str | None = None) -> list[int]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     ctx = torch.multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_worker, args=(r, port, str(out), kill)) for r in range(2)]
+    args = [*factories, "--out", str(out)]
+    procs = [ctx.Process(target=_worker, args=(r, port, args, kill)) for r in range(2)]
     for p in procs:
         p.start()
     if kill:
@@ -125,6 +127,16 @@ def test_a_rank_killed_half_way_is_resumed_to_the_same_bits(tmp_path):
     _single(tmp_path / "one")
     _same_bits(load_attributions(tmp_path / "one"), load_attributions(out))
     assert not list(out.glob(".*.tmp"))
+
+
+def test_ranks_with_different_models_are_refused_before_writing(tmp_path):
+    codes = _forked_ranks(tmp_path / "o", factories=["--model", "dataset_factories:rank_model",
+                                                     "--data", "dataset_factories:data"])
+    assert codes == [2, 2]
+    assert not (tmp_path / "o").exists()
+    err0, err1 = ((tmp_path / f"o.rank{r}.err").read_text() for r in range(2))
+    _one_line_error(2, err0, "ranks 0 and 1 differ in model_sha256:")
+    assert err1 == ""  # rank 0 says why, once
 
 
 @pytest.mark.parametrize("baseline", [0.0, 0.25, "tensor"])
@@ -221,6 +233,8 @@ def test_a_different_configuration_is_refused_naming_the_difference(tmp_path, ca
      ["3 outputs per example", "--target"]),
     (["--model", "dataset_factories:model", "--data", "dataset_factories:unlabelled",
       "--target", "label"], ["needs a dataset of (input, label) pairs"]),
+    (["--model", "dataset_factories:dropout_model", "--data", "dataset_factories:data"],
+     ["training mode", ".eval()"]),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, words):
     code, _, err = _cli(capsys, *args, "--out", str(tmp_path / "o"), *OPTIONS)
