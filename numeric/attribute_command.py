@@ -74,24 +74,17 @@ def _target(text: str) -> int | str:
     return value
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+def _positive(kind: type):
+    """An argparse type: a positive (finite) int or float."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return value
+    return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,17 +99,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the run directory (manifest.json, chunk-*.safetensors)")
     parser.add_argument("--method", default="gausslegendre", choices=METHODS,
                         help="quadrature rule (default gausslegendre)")
-    parser.add_argument("--steps", type=_positive_int, default=50, help="default 50")
-    parser.add_argument("--tolerance", type=_positive_float, default=None,
+    parser.add_argument("--steps", type=_positive(int), default=50, help="default 50")
+    parser.add_argument("--tolerance", type=_positive(float), default=None,
                         help="integrate until the error estimate meets it; stores 'error'")
     parser.add_argument("--target", type=_target, default="auto",
                         help="an output index, label, predicted, none, or auto (default: the "
                              "labels when the data has them)")
     parser.add_argument("--baseline", default="0", metavar="NUMBER|MODULE:FACTORY",
                         help="a number (default 0) or a function returning a tensor")
-    parser.add_argument("--batch-size", type=_positive_int, default=32,
+    parser.add_argument("--batch-size", type=_positive(int), default=32,
                         help="examples per chunk file (default 32)")
-    parser.add_argument("--points-per-pass", type=_positive_int, default=None,
+    parser.add_argument("--points-per-pass", type=_positive(int), default=None,
                         help="cap on the points (steps x examples) per forward/backward pass")
     parser.add_argument("--dtype", choices=("float32", "float64"), default=None,
                         help="the inputs' and the model's dtype (default: the model's)")
@@ -131,6 +124,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the command; user errors raise :class:`numeric.errors.ArgumentError` (exit 2)."""
     from ._torch import torch
+    from .cli import _clean
     from .dataset import RankAborted, attribute_dataset, summarize
 
     model = _call(args.model, "--model")
@@ -158,16 +152,6 @@ def run(args: argparse.Namespace) -> int:
     (out / "summary.json").write_text(json.dumps(_clean(summary), indent=1) + "\n")
     print(json.dumps(_clean(summary)) if args.json else format_summary(summary))
     return 0
-
-
-def _clean(obj):
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return str(obj)
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
 
 
 def _dist_line(name: str, q: dict | None) -> str:
