@@ -111,6 +111,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="examples per chunk file (default 32)")
     parser.add_argument("--points-per-pass", type=_positive(int), default=None,
                         help="cap on the points (steps x examples) per forward/backward pass")
+    parser.add_argument("--workers", type=int, default=0, metavar="N",
+                        help="DataLoader worker processes reading the data (default 0)")
     parser.add_argument("--dtype", choices=("float32", "float64"), default=None,
                         help="the inputs' and the model's dtype (default: the model's)")
     parser.add_argument("--device", default=None,
@@ -140,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
             baseline=baseline, batch_size=args.batch_size, points_per_pass=args.points_per_pass,
             tolerance=args.tolerance, dtype=dtype, overwrite=args.overwrite, device=args.device,
             progress=False if args.no_progress else None, model_name=args.model,
-            data_name=args.data)
+            data_name=args.data, workers=args.workers)
     except RankAborted:
         return 2  # rank 0 prints why
     if report.rank != 0:

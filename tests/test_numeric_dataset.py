@@ -160,6 +160,12 @@ def test_equals_integrated_gradients_on_the_whole_dataset(tmp_path, baseline):
     np.testing.assert_allclose(got["delta"], attr.sum(1).numpy() - gap.numpy(), atol=1e-12)
 
 
+def test_dataloader_workers_give_the_same_bits(tmp_path):
+    _single(tmp_path / "w0")
+    _single(tmp_path / "w2", workers=2)
+    _same_bits(load_attributions(tmp_path / "w0"), load_attributions(tmp_path / "w2"))
+
+
 def test_predicted_target_and_a_fixed_target(tmp_path):
     model = factories.model()
     x, _ = factories.inputs()
