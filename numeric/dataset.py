@@ -41,6 +41,7 @@ from .attribution_store import (
     done_chunks,
     load_attributions,
     plan_chunks,
+    rank_share,
     read_manifest,
     write_chunk,
     write_manifest,
@@ -418,7 +419,7 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Optio
         raise RankAborted("rank 0 refused the run")
     done = [bool(v) for v in shared[1:]]
     todo = [c for c, d in zip(plan, done, strict=True) if not d]
-    mine = todo[ctx.rank * len(todo) // ctx.world:(ctx.rank + 1) * len(todo) // ctx.world]
+    mine = rank_share(todo, ctx.rank, ctx.world)
     remaining = sum(b - a for a, b in todo)
     resumed = examples - remaining
     bar = None

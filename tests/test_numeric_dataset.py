@@ -18,9 +18,16 @@ import dataset_factories as factories
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from numeric import integrated_gradients
-from numeric.attribution_store import IncompleteRunError, load_attributions
+from numeric.attribution_store import (
+    IncompleteRunError,
+    load_attributions,
+    plan_chunks,
+    rank_share,
+)
 from numeric.cli import main
 from numeric.dataset import attribute_dataset
 
@@ -55,6 +62,19 @@ def _same_bits(a, b) -> None:
 def _only_safe_files(out: Path) -> None:
     names = {p.name for p in out.iterdir()}
     assert all(n.endswith((".safetensors", ".json", ".png")) for n in names), names
+
+
+@given(st.integers(1, 500), st.integers(1, 64), st.integers(1, 16),
+       st.lists(st.booleans(), max_size=600))
+def test_every_example_is_given_to_exactly_one_rank(examples, chunk, world, done):
+    plan = plan_chunks(examples, chunk)
+    assert plan[0][0] == 0 and plan[-1][1] == examples
+    assert all(a < b == c for (a, b), (c, _) in zip(plan, plan[1:] + [(plan[-1][1], 0)]))
+    assert all(b - a == chunk for a, b in plan[:-1])  # boundaries at multiples of the chunk
+    todo = [c for c, d in zip(plan, done + [False] * len(plan)) if not d]
+    shares = [rank_share(todo, r, world) for r in range(world)]
+    assert [c for share in shares for c in share] == todo  # disjoint, in order, all of them
+    assert max(map(len, shares)) - min(map(len, shares)) <= 1
 
 
 @pytest.mark.slow
