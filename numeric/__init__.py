@@ -51,6 +51,7 @@ from .quadrature import (
 __all__ = [
     "METHODS",
     "BaselineDistribution",
+    "CertifiedResult",
     "ExactResult",
     "GaussLegendre",
     "IdentityReport",
@@ -64,6 +65,7 @@ __all__ = [
     "RiemannRight",
     "RiemannTrapezoid",
     "check_identities",
+    "certified_integrated_gradients",
     "check_piecewise_linear",
     "completeness_delta",
     "conductance",
@@ -75,6 +77,15 @@ __all__ = [
     "quadrature_rule",
     "to_function",
 ]
+
+
+def __getattr__(name: str):
+    """Certified exact IG (numeric.certified) loads python-flint: imported on first use."""
+    if name in ("certified_integrated_gradients", "CertifiedResult"):
+        from . import certified
+
+        return getattr(certified, name)
+    raise AttributeError(f"module 'numeric' has no attribute {name!r}")
 
 
 def exact_integrated_gradients(model, inputs, baselines=None, target=None,
