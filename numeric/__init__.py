@@ -25,9 +25,11 @@ except ImportError as _missing:
         sys.stderr.write(f"error: {_missing}\n")
         raise SystemExit(2) from None
     raise
+from .attribution_store import load_attributions
 from .bridge import to_function
 from .captum_classes import IntegratedGradients, NoiseTunnel
 from .conductance import IdentityReport, check_identities, conductance, neuron_flow
+from .dataset import attribute_dataset
 from .exact import ExactResult, check_piecewise_linear, exact_path_attribution
 from .integrated import (
     BaselineDistribution,
@@ -64,6 +66,7 @@ __all__ = [
     "RiemannMiddle",
     "RiemannRight",
     "RiemannTrapezoid",
+    "attribute_dataset",
     "check_identities",
     "certified_integrated_gradients",
     "check_piecewise_linear",
@@ -72,6 +75,7 @@ __all__ = [
     "exact_integrated_gradients",
     "exact_path_attribution",
     "integrated_gradients",
+    "load_attributions",
     "neuron_flow",
     "path_attribution",
     "quadrature_rule",

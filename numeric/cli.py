@@ -1,5 +1,5 @@
-"""Command line: ``python -m numeric crosscheck``, ``python -m numeric bench`` and
-``python -m numeric prune``.
+"""Command line: ``python -m numeric crosscheck``, ``python -m numeric bench``,
+``python -m numeric prune`` and ``python -m numeric attribute``.
 
 A human table by default, one JSON object with ``--json``. A user error prints one line on
 stderr and exits with status 2.
@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--write", metavar="PATH", default=None,
                        help="replace the prune section of a results file, e.g. "
                             "benchmarks/RESULTS.md")
+    from .attribute_command import add_arguments as attribute_arguments
+
+    attribute_arguments(sub.add_parser("attribute", help="IG of a whole dataset, resumable, "
+                                                         "in one process or under torchrun"))
     return parser
 
 
@@ -125,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         print("error: give a command: crosscheck, bench or prune (see --help)", file=sys.stderr)
         return 2
     try:
+        if args.command == "attribute":
+            from .attribute_command import run as attribute
+
+            return attribute(args)
         if args.command == "prune":
             return _prune(args)
         if args.command == "crosscheck":
