@@ -24,11 +24,13 @@ from proofs.lazy import make_lazy
 #: ``import numeric`` neither fails without PyTorch (each name then raises a
 #: MissingDependencyError with the install line) nor loads sympy or matplotlib.
 _LAZY = {
+    "load_attributions": "attribution_store",
     "to_function": "bridge",
     "IntegratedGradients": "captum_classes", "NoiseTunnel": "captum_classes",
     "IdentityReport": "conductance", "check_identities": "conductance",
     "conductance": "conductance", "neuron_flow": "conductance",
     "ExactResult": "exact", "check_piecewise_linear": "exact",
+    "attribute_dataset": "dataset",
     "exact_path_attribution": "exact",
     "BaselineDistribution": "integrated", "NumpyModel": "integrated",
     "completeness_delta": "integrated", "integrated_gradients": "integrated",
@@ -54,6 +56,7 @@ __all__ = [
     "RiemannMiddle",
     "RiemannRight",
     "RiemannTrapezoid",
+    "attribute_dataset",
     "check_identities",
     "check_piecewise_linear",
     "completeness_delta",
@@ -61,6 +64,7 @@ __all__ = [
     "exact_integrated_gradients",
     "exact_path_attribution",
     "integrated_gradients",
+    "load_attributions",
     "neuron_flow",
     "path_attribution",
     "quadrature_rule",

@@ -1,5 +1,5 @@
-"""Command line: ``python -m numeric crosscheck``, ``python -m numeric bench`` and
-``python -m numeric prune``.
+"""Command line: ``python -m numeric crosscheck``, ``python -m numeric bench``,
+``python -m numeric prune`` and ``python -m numeric attribute``.
 
 A human table by default, one JSON object with ``--json``. It runs through the one shell of
 igverify (:mod:`proofs.shell`): a user error prints one line on stderr and exits with status 2.
@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--write", metavar="PATH", default=None,
                        help="replace the prune section of a results file, e.g. "
                             "benchmarks/RESULTS.md")
+    from .attribute_command import add_arguments as attribute_arguments
+
+    attribute_arguments(sub.add_parser("attribute", help="IG of a whole dataset, resumable, "
+                                                         "in one process or under torchrun"))
     return parser
 
 
@@ -135,10 +139,20 @@ def _bench(args) -> int:
     return 0
 
 
-_COMMANDS = {"crosscheck": _crosscheck, "bench": _bench, "prune": _prune}
+def _attribute(args) -> int:
+    from .attribute_command import run as attribute
+
+    return attribute(args)
+
+
+_COMMANDS = {"crosscheck": _crosscheck, "bench": _bench, "prune": _prune,
+             "attribute": _attribute}
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m numeric COMMAND ...``: the exit status (2 for a user error, one line)."""
-    args = build_parser().parse_args(argv)
-    return run(lambda _: _COMMANDS[args.command](args))
+    def command(argv: list[str] | None) -> int:
+        args = build_parser().parse_args(argv)  # inside the shell: a missing torch is one line
+        return _COMMANDS[args.command](args)
+
+    return run(command, argv)
