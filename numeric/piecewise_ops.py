@@ -30,7 +30,7 @@ probes (the batch dimension first), as in every model Captum attributes.
 >>> import torch.autograd.forward_ad as fwad
 >>> probe = Probe(torch.tensor([0.5], dtype=torch.float64), torch.zeros(1, dtype=torch.float64),
 ...               torch.ones(1, dtype=torch.float64))
->>> x = torch.tensor([[2.0]], dtype=torch.float64)   # the point at t = 0.5, moving 4 per unit t
+>>> x = torch.tensor([[2.0]], dtype=torch.float64, requires_grad=True)   # t = 0.5, moving 4/t
 >>> with fwad.dual_level(), PiecewiseMode(probe):
 ...     y = torch.relu(fwad.make_dual(x, torch.full_like(x, 4.0)) - 3.0)
 >>> probe.lo.tolist(), probe.hi.tolist()     # relu(x - 3) switches on at t = 0.75
@@ -513,13 +513,8 @@ def _reduce_max(probe, name, func, args, kwargs):
             return (_minimum if smallest else _maximum)(probe, name, func, args, kwargs)
     a = _bind(args, kwargs, ("input", "dim", "keepdim"), {"dim": None, "keepdim": False})
     x, dim, keepdim = a["input"], a["dim"], a["keepdim"]
-    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
-        raise _refuse(probe.root, name, "reduces over all elements, mixing the examples of a "
-                      "batch; reduce over the feature dimensions (e.g. x.flatten(1).amax(1))")
+    # (a dim of None or 0 mixes the probes: refused before, in _check_rows)
     dims = sorted(d % x.dim() for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
-    if 0 in dims:
-        raise _refuse(probe.root, name, "reduces over the batch dimension, mixing examples; "
-                      "method='exact' needs the examples along dimension 0")
     keep = [d for d in range(x.dim()) if d not in dims]
     y = -x if smallest else x
     w = y.permute(*keep, *dims)
@@ -688,13 +683,80 @@ __deepcopy__ __iter__ is_same_size is_set_to untyped_storage __dir__ __sizeof__
 _unpack_dual unpack_dual _make_dual make_dual
 """.split())
 _ATTRS_REFUSED = frozenset((".data",))
-_VALUES = frozenset("""
+#: turn tensors into Python values or data-dependent shapes: refused on anything that
+#: depends on the input (values or piecewise-constant masks and indices)
+_TO_PYTHON = frozenset("""
 item tolist __bool__ __float__ __int__ __index__ __complex__ numpy __array__ is_nonzero
-any all nonzero unique bincount histc argsort sort topk kthvalue median mode
+any all nonzero unique unique_consecutive bincount histc masked_select argwhere equal
+allclose
 """.split())
+_VALUES = frozenset("""
+argsort mode
+""".split())
+#: reductions that mix the rows (probes) when run over dimension 0 or over everything: the
+#: position of their dim argument and its default (None: all elements)
+_REDUCTIONS = {
+    "sum": (1, None), "mean": (1, None), "nansum": (1, None), "nanmean": (1, None),
+    "cumsum": (1, None), "cumprod": (1, None), "diff": (2, -1), "trace": (9, None),
+    "logsumexp": (1, None), "prod": (1, None), "std": (1, None), "var": (1, None),
+    "norm": (2, None), "linalg_vector_norm": (2, None), "vector_norm": (2, None),
+    "count_nonzero": (1, None), "amax": (1, None), "amin": (1, None), "max": (1, None),
+    "min": (1, None), "argmax": (1, None), "argmin": (1, None), "cummax": (1, None),
+    "cummin": (1, None), "sort": (1, -1), "topk": (2, -1), "kthvalue": (2, -1),
+    "median": (1, None), "nanmedian": (1, None), "l1_loss": (9, None), "softmax": (1, None),
+    "log_softmax": (1, None),
+}
 _KNOWN = frozenset(_KINKS) | _AFFINE | _PRODUCTS | _QUOTIENTS | frozenset(_DROPOUTS) \
     | frozenset(("batch_norm", "instance_norm", "threshold", "pad", "detach", "fill", "zero",
                  "copy"))
+
+
+def _check_autograd(root: object, name: str, t: torch.Tensor) -> None:
+    """Refuse an input-dependent tensor the gradient cannot see through: made under no_grad or
+    detached (it carries a tangent but no gradient), or the output of a custom
+    torch.autograd.Function (its operations ran unseen)."""
+    if not t.requires_grad:
+        raise _refuse(root, name, "gets an input-dependent tensor computed under "
+                      "torch.no_grad() or detached, so the gradient is not the derivative of "
+                      "the function; remove it or use method='gausslegendre'")
+    fn = t.grad_fn
+    if isinstance(fn, torch.autograd.function.BackwardCFunction):
+        owner = getattr(type(fn), "_forward_cls", None)
+        label = getattr(owner, "__name__", type(fn).__name__)
+        raise _refuse(root, name, f"gets the output of the custom autograd Function {label}, "
+                      "whose operations method='exact' cannot see; write it with torch "
+                      "operations or use method='gausslegendre'")
+
+
+def _check_rows(probe: Probe, name: str, func, args: tuple, kwargs: dict,
+                deps: list[torch.Tensor]) -> None:
+    """Refuse a reduction over the batch dimension (or over everything) of an input-dependent
+    tensor: the walk runs its probe points as the rows of one batch."""
+    spec = _REDUCTIONS.get(name)
+    x = args[0] if args else kwargs.get("input")
+    if spec is None or not isinstance(x, torch.Tensor) or not any(x is t for t in deps):
+        return
+    if name == "l1_loss":
+        if _bind(args, kwargs, ("input", "target", "size_average", "reduce", "reduction"),
+                 {"reduction": "mean"})["reduction"] == "none":
+            return
+        raise _refuse(probe.root, name, "averages over the batch, mixing examples (the walk "
+                      "runs its probe points as rows); use reduction='none' and reduce over "
+                      "the feature dimensions")
+    pos, default = spec
+    if name in ("max", "min") and len(args) > 1 and isinstance(args[1], torch.Tensor):
+        return
+    dim = kwargs.get("dim", kwargs.get("axis", args[pos] if len(args) > pos else default))
+    if isinstance(dim, (str, float, bool)) or isinstance(dim, torch.Tensor):
+        return
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    if dim is None or not dims or x.dim() == 0:
+        raise _refuse(probe.root, name, "reduces over all elements, mixing the examples of a "
+                      "batch (the walk runs its probe points as rows); reduce over the "
+                      "feature dimensions (e.g. x.flatten(1).sum(1))")
+    if any(int(d) % x.dim() == 0 for d in dims):
+        raise _refuse(probe.root, name, "reduces over the batch dimension, mixing examples; "
+                      "method='exact' needs the examples along dimension 0")
 
 
 def _linear_tangent(func, name: str, args: tuple, kwargs: dict):
@@ -808,13 +870,29 @@ class PiecewiseMode(TorchFunctionMode):
         _tensors(kwargs, ts)
         if not ts:
             return func(*args, **kwargs)
-        moving = [t for t in ts if _tangent(t) is not None]
+        if torch.is_inference_mode_enabled():  # it hides the tangents: look without it
+            with torch.inference_mode(False):
+                moving = [t for t in ts if _tangent(t) is not None]
+        else:
+            moving = [t for t in ts if _tangent(t) is not None]
         tainted = [t for t in ts if id(t) in probe.tainted]
         if not moving and not tainted:
             return func(*args, **kwargs)
         name = op_name(func)
         if name in _FREE or (name.startswith(".") and name not in _ATTRS_REFUSED):
             return func(*args, **kwargs)
+        if name in _TO_PYTHON:
+            raise _refuse(probe.root, name, "turns input-dependent values into Python values "
+                          "(the walk runs many probe points as the rows of one batch, so this "
+                          "mixes them); keep the computation in tensors, row by row (e.g. "
+                          "gather instead of .item()), or use method='gausslegendre'")
+        if moving and not torch.is_grad_enabled():
+            raise _refuse(probe.root, name, "runs under torch.no_grad() or inference_mode on "
+                          "an input-dependent tensor, so the gradient is not the derivative of "
+                          "the function; remove it or use method='gausslegendre'")
+        for t in moving:
+            _check_autograd(probe.root, name, t)
+        _check_rows(probe, name, func, args, kwargs, moving or tainted)
         if _mixed(ts, self.dtype):
             args, kwargs = _upcast(args, self.dtype), _upcast(kwargs, self.dtype)
         if not moving:  # piecewise constant in t, with its kinks recorded: so is the result
