@@ -126,7 +126,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the command; user errors raise :class:`numeric.errors.ArgumentError` (exit 2)."""
     from ._torch import torch
-    from .cli import _clean
     from .dataset import RankAborted, attribute_dataset, summarize
 
     model = _call(args.model, "--model")
@@ -151,16 +150,20 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     summary["figure"] = str(out / "summary.png")
     draw_histogram(args.out, summary["figure"])
-    (out / "summary.json").write_text(json.dumps(_clean(summary), indent=1) + "\n")
-    print(json.dumps(_clean(summary)) if args.json else format_summary(summary))
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(json.dumps(summary) if args.json else format_summary(summary))
     return 0
+
+
+def _g(value: float | str) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def _dist_line(name: str, q: dict | None) -> str:
     if q is None:
         return f"{name}: none"
-    return (f"{name}: min {q['min']:.3g}, median {q['median']:.3g}, 90% {q['p90']:.3g}, "
-            f"99% {q['p99']:.3g}, max {q['max']:.3g}")
+    return (f"{name}: min {_g(q['min'])}, median {_g(q['median'])}, 90% {_g(q['p90'])}, "
+            f"99% {_g(q['p99'])}, max {_g(q['max'])}")
 
 
 def format_summary(summary: dict) -> str:
@@ -190,7 +193,7 @@ def format_summary(summary: dict) -> str:
     if summary["worst"]:
         lines.append("worst by |delta|: " + ", ".join(
             f"#{w['index']}" + (f" (target {w['target']})" if "target" in w else "")
-            + f" {w['abs_delta']:.3g}" + (f" err {w['error']:.3g}" if "error" in w else "")
+            + f" {_g(w['abs_delta'])}" + (f" err {_g(w['error'])}" if "error" in w else "")
             for w in summary["worst"]))
     if summary.get("figure"):
         lines.append(f"histogram: {summary['figure']}")

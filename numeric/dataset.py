@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import inspect
+import math
 import os
 import time
 from collections.abc import Callable
@@ -586,12 +587,18 @@ def _chunk(model, items: list, start: int, spec: _Spec, o: _Options) -> dict:
 # ------------------------------------------------------------------------------ summary
 
 
+def _number(value: float) -> float | str:
+    """A float, or its name ('nan', 'inf') when it is not finite (JSON has no such floats)."""
+    value = float(value)
+    return value if math.isfinite(value) else str(value)
+
+
 def _quantiles(values: np.ndarray) -> dict | None:
     if values.size == 0:
         return None
     q = np.quantile(values, [0.0, 0.5, 0.9, 0.99, 1.0])
-    return {"min": float(q[0]), "median": float(q[1]), "p90": float(q[2]),
-            "p99": float(q[3]), "max": float(q[4]), "mean": float(values.mean())}
+    return {"min": _number(q[0]), "median": _number(q[1]), "p90": _number(q[2]),
+            "p99": _number(q[3]), "max": _number(q[4]), "mean": _number(values.mean())}
 
 
 def summarize(out_dir: str | os.PathLike, report: RunReport | None = None,
@@ -611,14 +618,14 @@ def summarize(out_dir: str | os.PathLike, report: RunReport | None = None,
     result = load_attributions(out_dir, partial=True)
     delta = np.abs(np.asarray(result["delta"], dtype=np.float64))
     error = np.asarray(result["error"], dtype=np.float64) if "error" in result else None
-    order = np.argsort(-delta, kind="stable")[:worst]
+    order = np.argsort(-np.nan_to_num(delta, nan=np.inf), kind="stable")[:worst]  # nan first
     worst_rows = []
     for i in order:
-        row = {"index": int(result["index"][i]), "abs_delta": float(delta[i])}
+        row = {"index": int(result["index"][i]), "abs_delta": _number(delta[i])}
         if "target" in result:
             row["target"] = int(result["target"][i])
         if error is not None:
-            row["error"] = float(error[i])
+            row["error"] = _number(error[i])
         worst_rows.append(row)
     config = result.manifest["config"]
     summary = {

@@ -226,6 +226,18 @@ def test_cli_summary_and_files(tmp_path, capsys):
     assert code == 0 and again["resumed"] == 40 and again["computed"] == 0
 
 
+def test_a_nan_example_is_the_worst_and_json_stays_valid(tmp_path, capsys):
+    code, out, _ = _cli(capsys, "--model", "dataset_factories:nan_model", "--data",
+                        "dataset_factories:nan_data", "--out", str(tmp_path), *OPTIONS, "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert (summary["worst"][0]["index"], summary["worst"][0]["abs_delta"]) == (5, "nan")
+    assert summary["abs_delta"]["max"] == "nan"
+    code, out, _ = _cli(capsys, "--model", "dataset_factories:nan_model", "--data",
+                        "dataset_factories:nan_data", "--out", str(tmp_path), *OPTIONS)
+    assert "worst by |delta|: #5 (target " in out and "nan" in out
+
+
 def test_a_different_configuration_is_refused_naming_the_difference(tmp_path, capsys):
     assert _cli(capsys, *FACTORIES, "--out", str(tmp_path), *OPTIONS)[0] == 0
     files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
