@@ -32,8 +32,8 @@ common end of every two regions (a comparison reaching the output as a step make
 refused by name), and the completeness gap must be within its rounding bound (else
 IntegrationError, or a warning with ``on_incomplete="warn"``). A region narrower than its
 ends' rounding (a ramp of slope ~1e14) is not lost: its width is taken from F's continuity.
-Scripted, traced or compiled models are refused (pass the eager module). Prior art: ExactLine (Sotoudeh &
-Thakur (2019)) propagates the segment layer by layer instead of probing.
+Scripted, traced or compiled models are refused (pass the eager module). Prior art:
+ExactLine (Sotoudeh & Thakur (2019)) propagates the segment layer by layer instead of probing.
 
 >>> import torch
 >>> net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.ReLU()).double()

@@ -11,13 +11,13 @@ not depend on the input run untouched. On tensors that do:
   do not depend on the input, reshapes, indexing, pads, average pools, batch-norm and
   dropout in eval mode, ...);
 - kink operations (relu, relu6, leaky_relu, prelu, hardtanh, hardsigmoid, threshold, clamp,
-  abs, maximum/minimum, max/min/amax/amin/argmax/argmin over a dim, max-pool and adaptive
-  max-pool, sort/topk/kthvalue/median/cummax/cummin along a feature dimension, norms of
-  order 1 and +-inf, l1_loss without reduction, comparisons, sign) record each kink argument's value z and slope z' at the probe, and are re-computed as a
-  selection (``torch.where``/``gather``) of the branch that holds just to the right of the
-  probe: the branch is chosen by (value, slope) in lexicographic order, so a kink exactly at
-  the probe never stops the walk, and the forward value, the tangent and the gradient all
-  follow that branch;
+  abs, maximum/minimum, max/min/amax/amin/argmax/argmin over a dim, max-pool and adaptive max-
+  pool, sort/topk/kthvalue/median/cummax/cummin along a feature dimension, norms of order 1
+  and +-inf, l1_loss without reduction, comparisons, sign) record each kink argument's value z
+  and slope z' at the probe, and are re-computed as a selection (``torch.where``/``gather``)
+  of the branch that holds just to the right of the probe: the branch is chosen by (value,
+  slope) in lexicographic order, so a kink exactly at the probe never stops the walk, and the
+  forward value, the tangent and the gradient all follow that branch;
 - any other operation (tanh, sigmoid, softmax, exp, a product of two input-dependent tensors,
   ...) raises a one-line :class:`~numeric.errors.UnsupportedFunctionError` naming the
   operation and where it ran; so do what mixes the probes (rows) of a batch (turning
