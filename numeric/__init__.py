@@ -85,9 +85,11 @@ def __getattr__(name: str):
 
 def exact_integrated_gradients(model, inputs, baselines=None, target=None,
                                batch_size: int | None = None, tol: float = 0.0,
-                               trusted: tuple[type, ...] = ()) -> Any:
+                               trusted: tuple[type, ...] = (), on_tie: str = "proofs",
+                               on_incomplete: str = "raise") -> Any:
     """Exact IG of a piecewise-linear torch model (any nn.Module or callable built from
-    piecewise-linear operations), with region counts and breakpoints.
+    piecewise-linear operations), with region counts and breakpoints. ``on_tie`` and
+    ``on_incomplete``: see :func:`numeric.exact_path_attribution`.
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.ReLU())
@@ -101,7 +103,8 @@ def exact_integrated_gradients(model, inputs, baselines=None, target=None,
     x = check_inputs(inputs)
     base = format_point(baselines, x, "baselines")
     return exact_path_attribution(model, [base, x], target=target, batch_size=batch_size,
-                                  tol=tol, trusted=trusted)
+                                  tol=tol, trusted=trusted, on_tie=on_tie,
+                                  on_incomplete=on_incomplete)
 
 
 make_lazy(__name__, _LAZY)

@@ -54,7 +54,12 @@ from typing import NamedTuple
 import torch.autograd.forward_ad as fwad
 
 from ._torch import torch
-from .errors import ArgumentError, IntegrationError, UnsupportedFunctionError
+from .errors import (
+    ArgumentError,
+    IntegrationError,
+    NotDifferentiableError,
+    UnsupportedFunctionError,
+)
 from .piecewise_ops import CastMode, PiecewiseMode, Probe
 from .targets import TargetSpec, normalize_target, select_output
 
@@ -318,6 +323,7 @@ _GUARD = 1024.0
 #: probe passes whose batch is re-run split and reordered, to detect row-mixing forwards
 _ROW_CHECKS = 2
 _ON_INCOMPLETE = ("raise", "warn")
+_ON_TIE = ("proofs", "convention")
 
 
 def _check_output(model: Callable, out: torch.Tensor) -> None:
@@ -378,7 +384,7 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
                            tol: float = 0.0, max_passes: int = 100_000,
                            trusted: tuple[type, ...] = (),
                            additional_forward_args: tuple | None = None,
-                           on_incomplete: str = "raise") -> ExactResult:
+                           on_incomplete: str = "raise", on_tie: str = "proofs") -> ExactResult:
     """Exact path attribution of a piecewise-linear ``model`` (an nn.Module or any callable)
     along the polyline ``points`` (tensors of equal shape (N, ...)), computed in float64. See
     the module docstring.
@@ -390,7 +396,12 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
     runs. ``additional_forward_args``: passed after the input (tensors with N rows are taken
     row by row with their example). ``on_incomplete``: what a failed final check does
     ("raise", the default, or "warn"): F jumping between two regions, or the completeness
-    gap sum(attributions) - (F(end) - F(start)) exceeding its rounding bound.
+    gap sum(attributions) - (F(end) - F(start)) exceeding its rounding bound. ``on_tie``:
+    where branches of a kink tie in value and in slope along a piece of the path,
+    ``"proofs"`` (the default) decides F's partial derivatives there from its one-sided
+    derivatives along +-e_i, as :mod:`proofs.onesided` does, and raises
+    NotDifferentiableError where they differ for a coordinate the path moves in;
+    ``"convention"`` takes torch's branch (relu'(0) = 0, the first maximal entry) and warns.
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 1, bias=False), torch.nn.ReLU())
@@ -402,6 +413,8 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
     ([[2.0, -1.0]], 0.0)
     """
     tol = _check_tol(tol)
+    if on_tie not in _ON_TIE:
+        raise ArgumentError(f"on_tie must be one of {_ON_TIE}, got {on_tie!r}")
     if on_incomplete not in _ON_INCOMPLETE:
         raise ArgumentError(f"on_incomplete must be one of {_ON_INCOMPLETE}, got "
                             f"{on_incomplete!r}")
@@ -440,6 +453,10 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
         with torch.no_grad(), fwad.dual_level(), CastMode(F64):
             out = fwad.unpack_dual(first(fwad.make_dual(start, direction)))
         start, direction = out.primal, out.tangent
+    else:
+        first, x_in, direction_in = None, start, direction
+    ties = _Ties(net, model, first, x_in.shape, direction_in, extra, example, n, tgt,
+                 budget=batch_size or DEFAULT_PROBES) if on_tie == "proofs" else None
     walk = _Walk(segments * n, tol)
     acc = torch.zeros_like(start)
     acc_abs = torch.zeros_like(start)          # sum of |length * gradient|: the rounding scale
@@ -463,7 +480,7 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
         probes += len(tracks)
         rows = torch.tensor(tracks, device=device)
         probe, x, out, out_t = _forward(net, model, start, direction, extra, example, n,
-                                        rows, ms, g0s, g1s)
+                                        rows, ms, g0s, g1s, keep_ties=ties is not None)
         if passes <= _ROW_CHECKS:
             _row_check(net, model, x, direction[rows], extra, example[rows], n, probe,
                        out.detach(), out_t)
@@ -482,12 +499,15 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
                                       lo_errs[i:i + k], hi_errs[i:i + k], vals[i:i + k],
                                       slopes[i:i + k])
                 i += k
+            live = ties.differences(probe, x, weights) if ties is not None else None
             if sel.requires_grad and any(w > 0 for w in weights):
                 w = torch.tensor(weights, dtype=sel.dtype, device=device)
                 (g,) = torch.autograd.grad(sel, x, w, allow_unused=True)
                 if g is not None:
                     acc.index_add_(0, rows, g)
                     acc_abs.index_add_(0, rows, g.abs())
+                if live is not None:
+                    ties.resolve(live, probe, x, g, rows, weights)
         flat_ties += probe.flat_ties
     _repair(walk, net, model, start, direction, extra, example, n, tgt, acc, acc_abs)
     scale = (direction.abs() * acc_abs).reshape(segments, n, -1).sum((0, 2))
@@ -496,6 +516,9 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
         with torch.enable_grad(), CastMode(F64):
             (acc,) = torch.autograd.grad(first(probe_x), probe_x, acc)
         direction = direction_in
+    if ties is not None:
+        acc = acc + ties.fix
+        scale = scale + (direction * ties.fix).abs().reshape(segments, n, -1).sum((0, 2))
     attributions = (direction * acc).reshape(segments, *shape).sum(0)
     regions = [0] * n
     breakpoints: list[list[list[float]]] = [[] for _ in range(n)]
@@ -504,7 +527,7 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
         regions[e] += len(found)
         cuts = sorted({t for lo, hi in found for t in (lo, hi) if 0.0 < t < 1.0})
         breakpoints[e].append(cuts)
-    if flat_ties:
+    if flat_ties and ties is None:
         warnings.warn(
             f"{flat_ties} kink argument(s) sat exactly at their kink on a piece of the "
             "path; the gradient there follows a fixed convention (relu'(0) = 0, the first "
@@ -518,12 +541,13 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
 
 def _forward(net: Callable, model: Callable, start: torch.Tensor, direction: torch.Tensor,
              extra: tuple, example: torch.Tensor, n: int, rows: torch.Tensor,
-             ms: list[float], g0s: list[float], g1s: list[float]):
+             ms: list[float], g0s: list[float], g1s: list[float], keep_ties: bool = False):
     """One probe pass's forward: (probe, x, output, output's slope d/dt)."""
     device = start.device
     m = torch.tensor(ms, dtype=F64, device=device)
     probe = Probe(m, torch.tensor(g0s, dtype=F64, device=device),
                   torch.tensor(g1s, dtype=F64, device=device))
+    probe.keep_ties = keep_ties
     view = (-1,) + (1,) * (start.dim() - 1)
     x = torch.addcmul(start[rows], m.view(view), direction[rows]).requires_grad_(True)
     with fwad.dual_level(), torch.enable_grad():
@@ -533,6 +557,121 @@ def _forward(net: Callable, model: Callable, start: torch.Tensor, direction: tor
         out, out_t = fwad.unpack_dual(out)
     out_t = torch.zeros_like(out) if out_t is None else out_t.detach()
     return probe, x, out, out_t
+
+
+class _Ties:
+    """F's partial derivatives where branches of a kink tie in value and in slope along a piece
+    of the path (proofs' rule, :mod:`proofs.kinks` and :mod:`proofs.onesided`): a tie whose
+    branches have the same gradient changes nothing; otherwise, for each coordinate x_i the
+    path moves in and the tied branches differ in, F's one-sided derivatives along +e_i and
+    -e_i are computed (each kink choosing its branch by value, then slope along +-e_i); where
+    they agree dF/dx_i is that number, where they differ F has no partial derivative there
+    and NotDifferentiableError names the coordinate and the piece. ``fix``: per track, in
+    the input's coordinates, what replaces the walk's own gradient at the ties."""
+
+    def __init__(self, net: Callable, model: Callable, first: torch.nn.Module | None,
+                 in_shape: torch.Size, direction_in: torch.Tensor, extra: tuple,
+                 example: torch.Tensor, n: int, tgt, budget: int) -> None:
+        self.net, self.model, self.first = net, model, first
+        self.in_shape = in_shape
+        self.direction_in = direction_in
+        self.extra, self.example, self.n, self.tgt = extra, example, n, tgt
+        self.budget = max(budget, 16)
+        self.fix = torch.zeros(in_shape, dtype=F64, device=direction_in.device)
+        self.gen = torch.Generator(device=direction_in.device).manual_seed(20170304)
+
+    def to_input(self, g: torch.Tensor) -> torch.Tensor:
+        """Gradients (rows) with respect to the walked tensor, in the input's coordinates."""
+        if self.first is None:
+            return g
+        px = torch.zeros((g.shape[0], *self.in_shape[1:]), dtype=F64,
+                         device=g.device).requires_grad_(True)
+        with torch.enable_grad(), CastMode(F64):
+            (gi,) = torch.autograd.grad(self.first(px), px, g)
+        return gi
+
+    def differences(self, probe: Probe, x: torch.Tensor, weights: list[float]):
+        """Per probe row, the gradient of a random combination of its tied branches'
+        differences (zero where every tie is between branches of equal gradient); None when
+        the pass met no tie. Runs before the pass's own backward (the graph is kept)."""
+        if not probe.ties:
+            return None
+        total = x.new_zeros(())
+        for z, flat in probe.ties:
+            c = torch.rand(z.shape, generator=self.gen, dtype=F64, device=z.device) + 1.0
+            total = total + (z * (flat * c)).sum()
+        if not total.requires_grad:
+            return None
+        (diff,) = torch.autograd.grad(total, x, retain_graph=True, allow_unused=True)
+        probe.ties.clear()
+        if diff is None:
+            return None
+        keep = [r for r, w in enumerate(weights) if w > 0 and bool(diff[r].ne(0).any())]
+        if not keep:
+            return None
+        return keep, self.to_input(diff[keep])
+
+    def _tangents(self, coords: list[int]) -> torch.Tensor:
+        """The unit vectors e_i of the input, as tangents of the walked tensor."""
+        e = torch.zeros((len(coords), *self.in_shape[1:]), dtype=F64,
+                        device=self.direction_in.device)
+        e.view(len(coords), -1)[torch.arange(len(coords)), torch.tensor(coords)] = 1.0
+        if self.first is None:
+            return e
+        with torch.no_grad(), fwad.dual_level(), CastMode(F64):
+            return fwad.unpack_dual(self.first(fwad.make_dual(torch.zeros_like(e), e))).tangent
+
+    def resolve(self, live, probe: Probe, x: torch.Tensor, g: torch.Tensor | None,
+                rows: torch.Tensor, weights: list[float]) -> None:
+        """Replace the walk's gradient at the live ties of a pass by F's partial derivatives
+        (``live`` from :meth:`differences`), or refuse where F has none."""
+        keep, diff_in = live
+        grad_in = self.to_input(g[keep]) if g is not None else torch.zeros_like(diff_in)
+        pairs = []                                   # (row, coordinate)
+        for j, r in enumerate(keep):
+            d = self.direction_in[int(rows[r])].reshape(-1)
+            dj = diff_in[j].reshape(-1).abs()
+            big = float(dj.max())
+            for i in torch.nonzero((d != 0) & (dj > 1e-12 * big)).flatten().tolist():
+                pairs.append((j, r, i))
+        for c0 in range(0, len(pairs), self.budget):
+            chunk = pairs[c0:c0 + self.budget]
+            rs = torch.tensor([r for _, r, _ in chunk for _ in (0, 1)], device=x.device)
+            tan = self._tangents([i for *_, i in chunk])
+            tan = torch.stack([tan, -tan], 1).reshape(-1, *tan.shape[1:])
+            pr = Probe(probe.m[rs, 0], probe.g0[rs, 0], probe.g1[rs, 0])
+            xr = x.detach()[rs].requires_grad_(True)
+            with fwad.dual_level(), torch.enable_grad(), PiecewiseMode(pr, self.model):
+                out = _call(self.net, fwad.make_dual(xr, tan), self.extra,
+                            self.example[rows[rs]], self.n)
+                out_t = fwad.unpack_dual(out).tangent
+            ex = self.example[rows[rs]]
+            slope = select_output(out_t.detach() if out_t is not None else torch.zeros_like(
+                out.detach()), self.tgt, ex).tolist()
+            for k, (j, r, i) in enumerate(chunk):
+                plus, minus = slope[2 * k], -slope[2 * k + 1]
+                w = weights[r]
+                conv = float(grad_in[j].reshape(-1)[i])
+                scale = abs(plus) + abs(minus) + float(grad_in[j].abs().max()) / w
+                if abs(plus - minus) > 1e-9 * scale:
+                    self._refuse(int(rows[r]), i, float(probe.lo[r]),
+                                     float(probe.hi[r]), plus, minus)
+                self.fix[int(rows[r])].view(-1)[i] += w * plus - conv
+
+    def _refuse(self, track: int, i: int, lo: float, hi: float, plus: float,
+                minus: float) -> None:
+        n = self.n
+        where = ""
+        if len(self.in_shape) > 2:
+            element = torch.unravel_index(torch.tensor(i), tuple(self.in_shape[1:]))
+            where = f" (input element {tuple(int(v) for v in element)})"
+        raise NotDifferentiableError(
+            f"F is not differentiable along the path: dF/dx{i + 1}{where} does not exist for "
+            f"t in [{lo:.6g}, {hi:.6g}] on segment {track // n} of example {track % n}, where "
+            f"branches of a kink tie in value and slope; its one-sided derivatives are "
+            f"{plus:.6g} (along +x{i + 1}) and {minus:.6g} (along -x{i + 1}, sign reversed)",
+            "move the path off the kink or use another path, or pass on_tie='convention' "
+            "(relu'(0) = 0, the first maximal entry)")
 
 
 def _repair(walk: _Walk, net: Callable, model: Callable, start: torch.Tensor,

@@ -138,6 +138,10 @@ class Probe:
         self.kinks: list[str] = []
         self.tainted: dict[int, torch.Tensor] = {}
         self.root: object = None
+        #: flat ties met (branch differences tied in value and slope, with their graph), kept
+        #: when ``keep_ties``: F's one-sided derivatives decide them (numeric.exact)
+        self.keep_ties = False
+        self.ties: list[tuple[torch.Tensor, torch.Tensor]] = []
         self._pad = 4.0 * _EPS * (self.m.abs() + 1.0)
 
     def rows(self, u: torch.Tensor, op: str) -> torch.Tensor:
@@ -191,6 +195,12 @@ class Probe:
                 self.lo = torch.where(at_m, torch.maximum(self.lo, self.m[:, 0]), self.lo)
         return right, flat
 
+    def tie(self, z: torch.Tensor, flat: torch.Tensor) -> None:
+        """Keep a branch difference ``z`` (a tensor with its graph) where ``flat`` (its
+        shape): tied with its other branch in value and slope along the path."""
+        if self.keep_ties and bool(flat.any()):
+            self.ties.append((z.clone(), flat))
+
     def fast(self, u: torch.Tensor, du: torch.Tensor, q: torch.Tensor | None = None,
              su: torch.Tensor | None = None, sd: torch.Tensor | None = None) -> bool:
         """Record kink arguments u (probes, k) with slopes du when none sits exactly on its
@@ -200,6 +210,7 @@ class Probe:
         magnitudes of the values and slopes feeding u (a difference of larger values
         carries their rounding); None: u itself."""
         with torch.no_grad():
+            given = q
             if q is None:
                 q = du / u
             if not q.shape[1]:
@@ -212,6 +223,8 @@ class Probe:
                 su = torch.linalg.vector_norm(u, float("inf"), dim=1)
             if sd is None:
                 sd = torch.linalg.vector_norm(du, float("inf"), dim=1)
+            if given is None and bool((u.abs() <= _C * _EPS * su[:, None]).any()):
+                return False     # on its kink to rounding: (value, slope) decides, not torch
             m, pad = self.m[:, 0], self._pad[:, 0]
             # the nearest crossing to the right of m (q < 0) and to the left (q > 0)
             r = -1.0 / qmin
@@ -298,7 +311,8 @@ def _finish(x: torch.Tensor, out: torch.Tensor, inplace: bool) -> torch.Tensor:
 def _right(probe: Probe, z: torch.Tensor, op: str, **kw) -> torch.Tensor:
     """The (value, slope) branch mask of a kink argument z (a dual or plain tensor)."""
     u, du = _split(z)
-    right, _ = probe.kink(probe.rows(u, op), probe.rows(du, op), **kw)
+    right, flat = probe.kink(probe.rows(u, op), probe.rows(du, op), **kw)
+    probe.tie(z, flat.view(u.shape))
     return right.view(u.shape)
 
 
@@ -505,7 +519,12 @@ def _window_max(probe: Probe, name: str, w: torch.Tensor) -> tuple[torch.Tensor,
         ddiff = du.gather(-1, idx) - du
         probe.kink(probe.rows(diff, name), probe.rows(ddiff, name), su=su, sd=sd,
                    valid=probe.rows(others, name), count_flat=False)
-    return w.gather(-1, idx).squeeze(-1), idx.squeeze(-1)
+        tied = best & (torch.arange(k, device=u.device) != idx)
+        probe.flat_ties += int(tied.sum())
+    top = w.gather(-1, idx)
+    if probe.keep_ties and bool(tied.any()):
+        probe.tie(top - torch.where(tied, w, top), tied)
+    return top.squeeze(-1), idx.squeeze(-1)
 
 
 def _reduce_max(probe, name, func, args, kwargs):
@@ -603,8 +622,12 @@ def _max_pool(probe, name, func, args, kwargs):
         # the window values feeding the differences: their largest magnitude per probe
         su = torch.linalg.vector_norm(probe.rows(v, name), float("inf"), dim=1)
         sd = torch.linalg.vector_norm(probe.rows(dv, name), float("inf"), dim=1)
-        if probe.fast(probe.rows(diff, name), probe.rows(ddiff, name), probe.rows(q, name),
-                      su, sd):
+        # an entry other than the winner within rounding of the max: a tie, decided below
+        # (each window has one near entry, its winner)
+        near = diff.abs() <= _C * _EPS * su.view((-1,) + (1,) * (diff.dim() - 1))
+        tied = int(near.sum()) > v.numel()
+        if not tied and probe.fast(probe.rows(diff, name), probe.rows(ddiff, name),
+                                   probe.rows(q, name), su, sd):
             return out
     w = F.pad(x, flat_pad, value=-float("inf")) if any(flat_pad) else x
     for i in range(n):
@@ -712,10 +735,18 @@ def _ordered(probe: Probe, name: str, x: torch.Tensor, dim: int, descending: boo
             ddiff = du.unsqueeze(-2) - dus[..., pos].unsqueeze(-1)
             valid = probe.rows((order[..., pos].unsqueeze(-1) != torch.arange(
                 u.shape[-1], device=u.device)).expand_as(diff), name)
+        flat = None
         if diff.numel():
-            probe.kink(probe.rows(diff, name), probe.rows(ddiff, name), su=su, sd=sd,
-                       valid=valid)
-    values = xl.gather(-1, order).movedim(-1, d)
+            _, flat = probe.kink(probe.rows(diff, name), probe.rows(ddiff, name), su=su,
+                                 sd=sd, valid=valid)
+    ordered = xl.gather(-1, order)
+    if flat is not None and probe.keep_ties and bool(flat.any()):
+        if used is None:
+            z = ordered[..., 1:] - ordered[..., :-1]
+        else:
+            z = xl.unsqueeze(-2) - ordered[..., pos].unsqueeze(-1)
+        probe.tie(z, flat.view(z.shape))
+    values = ordered.movedim(-1, d)
     idx = order.movedim(-1, d)
     probe.taint(idx)
     return values, idx

@@ -236,9 +236,11 @@ def tied_mlps(draw):
 def test_ties_at_the_ends_and_dead_units_match_rational_arithmetic(case, black):
     net, x = case
     base = torch.zeros_like(x) if black else torch.full_like(x, 0.5)
+    # rational_ig takes relu'(0) = 0 where a unit sits at 0 all along: so does the walk's
+    # on_tie="convention" (the default, proofs' rule, is tested in test_numeric_exact_ties.py)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # flat ties (a unit at 0 all along) are allowed here
-        result = exact_integrated_gradients(net, x, base, target=0)
+        warnings.simplefilter("ignore")
+        result = exact_integrated_gradients(net, x, base, target=0, on_tie="convention")
     ref, pieces = rational_ig(net, x[0].tolist(), base[0].tolist(), target=0)
     ref_t = torch.tensor([float(r) for r in ref], dtype=F64)
     scale = max(1.0, float(ref_t.abs().max()))
@@ -266,9 +268,11 @@ def test_black_baseline_cnn_with_planted_max_pool_ties_is_complete(seed, channel
     # planted ties: a constant patch gives equal conv outputs (so equal max-pool entries) in
     # its interior, and at t = 0 every window of the biased conv ties at the bias
     x[..., 2 * patch:2 * patch + 4, 2 * patch:2 * patch + 4] = 0.5
+    # tied max-pool entries of different receptive fields: F has no partial derivatives
+    # there, so proofs' rule (the default) refuses; the convention integrates torch's branch
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = exact_integrated_gradients(net, x, target=1)
+        r = exact_integrated_gradients(net, x, target=1, on_tie="convention")
     with torch.no_grad():
         rise = float(net(x)[0, 1] - net(torch.zeros_like(x))[0, 1])
     assert abs(float(r.delta[0])) <= 1e-9 * max(abs(rise), 1e-3)
