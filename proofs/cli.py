@@ -218,31 +218,38 @@ def _add_attribute(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_verify(sub: argparse._SubParsersAction) -> None:
-    v = sub.add_parser("verify", help="re-check a certificate written by attribute "
+    from .verify import TIMEOUT
+
+    v = sub.add_parser("verify", help="re-check certificates written by attribute "
                                       "--certificate",
-                       description="Re-checks a certificate independently of the engines: "
-                                   "exit 0 when it holds, 1 naming the first step that does "
-                                   "not, 2 when FILE is not a certificate.")
-    v.add_argument("file", metavar="FILE", help="the JSON certificate")
+                       description="Re-checks certificates independently of the engines: "
+                                   "exit 0 when all hold, 1 naming the first step that does "
+                                   "not, 2 when a FILE is not a certificate or a check is "
+                                   "beyond the verifier's limits.")
+    v.add_argument("files", nargs="+", metavar="FILE", help="the JSON certificates")
     v.add_argument("--text", action="store_true", help="also print the derivation")
+    v.add_argument("--timeout", type=float, default=TIMEOUT,
+                   help=f"give up after this many seconds ({TIMEOUT:g})")
     v.set_defaults(handler=_verify)
 
 
 def _verify(args: argparse.Namespace) -> int:
+    import time
+
     from .verify import verify_file
 
-    failure = verify_file(args.file)
-    if failure is not None:
-        print(f"certificate does NOT hold: {failure}")
-        return 1
-    print(f"certificate holds: {args.file}")
-    if args.text:
-        import json as _json
+    deadline = time.monotonic() + args.timeout
+    for name in args.files:
+        failure = verify_file(name, timeout=max(deadline - time.monotonic(), 0))
+        if failure is not None:
+            print(f"certificate does NOT hold: {name}: {failure}")
+            return 1
+        print(f"certificate holds: {name}")
+        if args.text:
+            from .certificate import Derivation
 
-        from .certificate import Derivation
-
-        with open(args.file, encoding="utf-8") as source:
-            print(Derivation(_json.load(source)).text())
+            with open(name, encoding="utf-8") as source:
+                print(Derivation(json.load(source)).text())
     return 0
 
 
