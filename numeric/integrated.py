@@ -33,8 +33,9 @@ from .arguments import (
     format_points,
 )
 from .errors import ArgumentError, DimensionError
+from .path_integral import model_outputs, path_integral, quadrature_grid
 from .quadrature import quadrature_rule
-from .targets import TargetSpec, normalize_target, select_output
+from .targets import TargetSpec, normalize_target
 
 __all__ = [
     "BaselineDistribution",
@@ -92,211 +93,6 @@ class NumpyModel:
     grad: Callable[[np.ndarray], np.ndarray]
 
 
-# -------------------------------------------------------------------------------- quadrature
-
-
-_FIRST_AFFINE = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)
-
-#: steps reduced per float64 block in the backward of the interpolation (bounds the float64
-#: copy of the incoming gradient to this many steps' worth)
-_BLOCK = 16
-
-
-def _first_affine(model: Model) -> tuple[torch.nn.Module, torch.nn.Module] | None:
-    """(first layer, the rest) when ``model`` is an nn.Sequential that starts with an affine
-    layer and has no hooks of its own; None otherwise."""
-    if type(model) is not torch.nn.Sequential or len(model) < 2:
-        return None
-    if model._forward_hooks or model._forward_pre_hooks or model._backward_hooks:
-        return None
-    if type(model[0]) not in _FIRST_AFFINE:
-        return None
-    return model[0], model[1:]
-
-
-def segment_gradient_sum(model: Model, a: tuple, b: tuple, target, nodes: torch.Tensor,
-                         weights: torch.Tensor, batch_size: int | None,
-                         extra: tuple = (), example: torch.Tensor | None = None
-                         ) -> tuple[torch.Tensor, ...]:
-    """sum_s weights[s] * grad F(a + nodes[s] (b - a)) per input tensor, in float64, shaped
-    like a; one example per row.
-
-    The points are steps x examples (every example at every node), or with ``example`` a
-    grid of points of its own per example: point p of example ``example[p]`` at
-    ``nodes[p]`` with weight ``weights[p]`` (the regions of the exact walk, a rule split at
-    kinks; :class:`numeric.path_integral.Grid`), chunked to ``batch_size`` points.
-    ``target`` is already normalised (:func:`numeric.targets.normalize_target`). This is the
-    one quadrature core: integrated gradients, path attributions and the layer integrator
-    (:func:`numeric.path_integral.layer_path_integral` with the input as the layer) run it.
-
-    When F = R o L with L affine (an nn.Sequential starting with Linear or Conv), the path is
-    pushed through L once (L(a + t d) = L(a) + t (L(b) - L(a))), the weighted gradient sum is
-    taken at L's output, and L's transposed Jacobian is applied once per example instead of
-    once per step: the same number up to rounding, with L's forward and backward over the
-    steps saved.
-
-    >>> import torch
-    >>> F = lambda x: (x ** 2).sum(1)
-    >>> a, b = (torch.zeros(2, 1, dtype=torch.float64),), (torch.ones(2, 1, dtype=torch.float64),)
-    >>> half = torch.tensor([0.5, 0.5, 0.25], dtype=torch.float64)
-    >>> segment_gradient_sum(F, a, b, None, half[:2], torch.tensor([1.0, 1.0]), None)[0].tolist()
-    [[2.0], [2.0]]
-    >>> segment_gradient_sum(F, a, b, None, half, torch.ones(3), None,
-    ...                      example=torch.tensor([0, 1, 1]))[0].tolist()
-    [[1.0], [1.5]]
-    """
-    split = _first_affine(model) if len(a) == 1 and not extra else None
-    if split is None:
-        plain = type(model) is torch.nn.Sequential and len(a) == 1 and not extra and not (
-            model._forward_hooks or model._forward_pre_hooks or model._backward_hooks)
-        return _gradient_sum(list(model) if plain else model, a, b, target, nodes, weights,
-                             batch_size, extra, example)
-    first, rest = split
-    (a0,), (b0,) = a, b
-    with torch.no_grad(), torch.autocast(a0.device.type, enabled=False):
-        za, zb = first(a0), first(b0)
-    (g,) = _gradient_sum(list(rest), (za,), (zb,), target, nodes, weights, batch_size, (),
-                         example)
-    probe = torch.zeros_like(a0).requires_grad_(True)
-    with torch.enable_grad(), torch.autocast(a0.device.type, enabled=False):
-        (gx,) = torch.autograd.grad(first(probe), probe, g.to(za.dtype))
-    return (gx.double(),)
-
-
-class _Interpolate(torch.autograd.Function):
-    """Points a + t_s d (steps x N) from a dummy float64 leaf u whose gradient is
-    sum_s w_s g_s, reduced in float64; with an index ``e`` the points a[e_p] + t_p d[e_p],
-    one per grid point, and the gradient of row i the sum over the points of example i.
-
-    The points are made inside the graph and not saved, so they are freed as soon as the
-    first layer has consumed them; the backward reduces the incoming (steps x N) gradient
-    with matrix-vector products in float64 (a block of steps at a time), so the weighted sum
-    over thousands of float32 steps loses no more than one float32 rounding per gradient,
-    and no gradient the size of all points is kept or returned."""
-
-    @staticmethod
-    def forward(ctx, u, a, d, alpha, w, e=None):  # noqa: D102
-        k = alpha.shape[0]
-        feat = (1,) * (a.dim() - 1)
-        if e is not None:
-            ctx.save_for_backward(w, e)
-            ctx.shape = a.shape
-            return torch.addcmul(a[e], alpha.view(k, *feat), d[e])
-        pts = torch.empty((k * a.shape[0], *a.shape[1:]), dtype=a.dtype, device=a.device)
-        # filled through a view but returned as the base: autograd keeps an output that is a
-        # view alive with its base, which would hold all points until the backward
-        torch.addcmul(a.unsqueeze(0), alpha.view(k, 1, *feat), d.unsqueeze(0),
-                      out=pts.view(k, *a.shape))
-        ctx.save_for_backward(w)
-        ctx.shape = a.shape
-        return pts
-
-    @staticmethod
-    def backward(ctx, grad):  # noqa: D102
-        w, *e = ctx.saved_tensors
-        k = w.shape[0]
-        rows = grad.reshape(k, -1)
-        if e:
-            g = torch.zeros((ctx.shape[0], rows.shape[1]), dtype=torch.float64,
-                            device=rows.device)
-            for s in range(0, k, _BLOCK * ctx.shape[0]):
-                blk = slice(s, s + _BLOCK * ctx.shape[0])
-                g.index_add_(0, e[0][blk], rows[blk].double() * w[blk, None])
-            return g.reshape(ctx.shape), None, None, None, None, None
-        if rows.dtype == torch.float64:
-            g = rows.t().mv(w)  # gemv: no packed copy
-        else:
-            g = torch.zeros(rows.shape[1], dtype=torch.float64, device=rows.device)
-            for s in range(0, k, _BLOCK):
-                g += rows[s:s + _BLOCK].double().t().mv(w[s:s + _BLOCK])
-        return g.reshape(ctx.shape), None, None, None, None, None
-
-
-def _run_layers(layers: list, box: list) -> torch.Tensor:
-    """Apply ``layers`` in turn to the one tensor in ``box``, holding no other reference to
-    it, so that it is freed as soon as the first layer is done with it (a call
-    ``model(points)`` keeps ``points`` alive until the whole forward returns)."""
-    h = box.pop()
-    for layer in layers:
-        h = layer(h)
-    return h
-
-
-def _gradient_sum(model: Model | list, a: tuple, b: tuple, target, nodes: torch.Tensor,
-                  weights: torch.Tensor, batch_size: int | None,
-                  extra: tuple = (), example: torch.Tensor | None = None
-                  ) -> tuple[torch.Tensor, ...]:
-    """The weighted gradient sum over the steps (or the grid points of each ``example``), per
-    input tensor in float64, chunked to ``batch_size`` points a pass."""
-    n = a[0].shape[0]
-    steps = nodes.shape[0]
-    device = a[0].device
-    d = tuple(bi - ai for ai, bi in zip(a, b, strict=True))
-    acc = tuple(torch.zeros(x.shape, dtype=torch.float64, device=x.device) for x in a)
-    per_tensor_target = isinstance(target, torch.Tensor)
-    weights = weights.to(device=device, dtype=torch.float64)
-
-    def run(part: slice, alpha, w, rows, e=None) -> tuple[torch.Tensor, ...]:
-        a_part = [x[part] for x in a]
-        us = [torch.zeros(x.shape, dtype=torch.float64, device=x.device, requires_grad=True)
-              for x in a_part]
-        k = alpha.shape[0]
-        args = expand_extra(extra, n, None if part == slice(None) else part, k)
-        with torch.enable_grad():
-            box = [_Interpolate.apply(u, x, dx[part], alpha.to(x.dtype), w, e)
-                   for u, x, dx in zip(us, a_part, d, strict=True)]
-            if isinstance(model, list):
-                out = _run_layers(model, box)
-            else:
-                out = model(*[box.pop(0) for _ in range(len(box))], *args)
-            return torch.autograd.grad(select_output(out, target, rows).sum(), us)
-
-    if example is not None:
-        if extra:
-            raise ArgumentError("a grid of its own per example takes no additional forward "
-                                "arguments")
-        size = steps if batch_size is None else batch_size
-        for p0 in range(0, steps, size):
-            p = slice(p0, min(steps, p0 + size))
-            for total, g in zip(acc, run(slice(None), nodes[p], weights[p], example[p],
-                                         example[p]), strict=True):
-                total += g
-    elif batch_size is None or batch_size >= n:
-        k = steps if batch_size is None else max(1, batch_size // n)
-        for s0 in range(0, steps, k):
-            s1 = min(steps, s0 + k)
-            rows = torch.arange(n, device=device).repeat(s1 - s0) if per_tensor_target \
-                else slice(None)
-            for total, g in zip(acc, run(slice(None), nodes[s0:s1], weights[s0:s1], rows),
-                                strict=True):
-                total += g
-    else:
-        for s in range(steps):
-            for e0 in range(0, n, batch_size):
-                e1 = min(n, e0 + batch_size)
-                part = slice(e0, e1)
-                gs = run(part, nodes[s:s + 1], weights[s:s + 1],
-                         torch.arange(e0, e1, device=device))
-                for total, g in zip(acc, gs, strict=True):
-                    total[part] += g
-    return acc
-
-
-def _outputs(model: Model, xs: tuple, target, batch_size: int | None,
-             extra: tuple = ()) -> torch.Tensor:
-    """F(x) for the selected target, one float64 value per example (no grad)."""
-    n = xs[0].shape[0]
-    chunk = n if batch_size is None else batch_size
-    parts = []
-    with torch.no_grad():
-        for e0 in range(0, n, chunk):
-            part = slice(e0, min(n, e0 + chunk))
-            rows = torch.arange(e0, min(n, e0 + chunk), device=xs[0].device)
-            out = model(*[x[part] for x in xs], *expand_extra(extra, n, part, 1))
-            parts.append(select_output(out, target, rows).double())
-    return torch.cat(parts)
-
-
 def completeness_delta(model: Model, attributions, start, end, target: TargetSpec = None,
                        batch_size: int | None = None, additional_forward_args=None
                        ) -> torch.Tensor:
@@ -326,8 +122,8 @@ def completeness_delta(model: Model, attributions, start, end, target: TargetSpe
     extra = format_extra(additional_forward_args)
     tgt = normalize_target(target, n, xs[0].device)
     batch_size = check_batch_size(batch_size)
-    diff = _outputs(model, xs, tgt, batch_size, extra) - _outputs(model, starts, tgt,
-                                                                  batch_size, extra)
+    diff = model_outputs(model, xs, tgt, batch_size, extra) - model_outputs(
+        model, starts, tgt, batch_size, extra)
     total = sum(at.detach().double().reshape(n, -1).sum(1) for at in attrs)
     return total - diff
 
@@ -405,13 +201,11 @@ def _attribute(model: Model, points: list[tuple], target: TargetSpec, steps: int
             raise ArgumentError("multiply_by_inputs=False needs a quadrature method, not "
                                 "'exact'; use method='gausslegendre'")
         return _exact(model, points, target, batch_size, extra)
-    rule = quadrature_rule(method)
-    rule.check_steps(steps)
-    nodes, weights = rule.tensors(steps, torch.float64, end[0].device)
+    grid = quadrature_grid(end[0].shape[0], method, steps, end[0].device)
     tgt = normalize_target(target, end[0].shape[0], end[0].device)
     attr = [torch.zeros(x.shape, dtype=torch.float64, device=x.device) for x in end]
     for a, b in zip(points[:-1], points[1:], strict=False):
-        gs = segment_gradient_sum(model, a, b, tgt, nodes, weights, batch_size, extra)
+        gs = path_integral(model, grid, a, b, tgt, extra=extra, batch_size=batch_size)
         for total, g, ai, bi in zip(attr, gs, a, b, strict=True):
             total += (bi.double() - ai.double()) * g if multiply_by_inputs else g
     return tuple(at.to(x.dtype) for at, x in zip(attr, end, strict=True))

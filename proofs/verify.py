@@ -47,18 +47,18 @@ from __future__ import annotations
 
 import json
 import os
-import time
+import re
 from collections.abc import Callable
 from typing import Any
 
 import sympy as sp
+from sympy.polys.domains import QQ
 
-from .errors import IGVerifyError, ParseError, count
-from .parse import CERTIFICATE_FUNCTIONS, parse_expression
+from .errors import CertificateError, IGVerifyError, LimitError, ParseError, count
+from .parse import CERTIFICATE_FUNCTIONS, MAX_INTEGER_DIGITS, parse_expression
+from .shell import time_limit
 from .verify_numbers import (
     PRECISIONS,
-    CertificateError,
-    LimitError,
     Numbers,
     _excludes_zero,
     _iv_rational,
@@ -89,6 +89,7 @@ PIECE_FIELDS = {"segment", "u0", "u1", "witness", "choices", "forms", "antideriv
                 "values"}
 ALGEBRAIC_FIELDS = {"name", "polynomial", "interval"}
 KINKS = (sp.Max, sp.Min, sp.Abs)
+_RATIONAL = re.compile(r"-?\d+(/\d+)?")
 
 
 class _Failed(Exception):
@@ -137,6 +138,10 @@ class _Reader:
             raise CertificateError(f"{what} must be a string")
         key = (text, variables)
         hit = self._cache.get(key)
+        if hit is None and _RATIONAL.fullmatch(text):  # a plain rational: no parser needed
+            numerator, _, denominator = text.partition("/")
+            if len(text) <= MAX_INTEGER_DIGITS and denominator != "0":
+                hit = self._cache[key] = sp.Rational(int(numerator), int(denominator or 1))
         if hit is None:
             try:
                 hit = parse_expression(text, list(variables) + self.root_names,
@@ -202,6 +207,61 @@ def _places(text: Any, places: int | None, where: str) -> None:
         _fail(f"{where}: {text} is not a decimal with {places} places (Ne-{places})")
 
 
+def _coefficients(expr: sp.Expr, u: sp.Symbol) -> list | None:
+    """The coefficients (constant first, no trailing zeros) of a polynomial in u with
+    rational coefficients, as elements of sympy's ground field QQ; None for anything else."""
+    if expr.is_Rational:
+        return [QQ(int(expr.p), int(expr.q))] if expr != 0 else []
+    if expr == u:
+        return [QQ(0), QQ(1)]
+    if expr.is_Add or expr.is_Mul:
+        parts = [_coefficients(a, u) for a in expr.args]
+        if None in parts:
+            return None
+        result = parts[0]
+        for p in parts[1:]:
+            result = _plus(result, p) if expr.is_Add else _times(result, p)
+        return result
+    if expr.is_Pow and expr.exp.is_Integer and 0 <= expr.exp <= 64:
+        base = _coefficients(expr.base, u)
+        if base is None:
+            return None
+        result = [QQ(1)]
+        for _ in range(int(expr.exp)):
+            result = _times(result, base)
+        return result
+    return None
+
+
+def _plus(a: list, b: list) -> list:
+    n = max(len(a), len(b))
+    out = [(a[k] if k < len(a) else 0) + (b[k] if k < len(b) else 0) for k in range(n)]
+    while out and out[-1] == 0:
+        out.pop()
+    return out
+
+
+def _times(a: list, b: list) -> list:
+    if not a or not b:
+        return []
+    out = [QQ(0)] * (len(a) + len(b) - 1)
+    for j, x in enumerate(a):
+        for k, y in enumerate(b):
+            out[j + k] += x * y
+    return out
+
+
+def _derivative(a: list) -> list:
+    return [k * c for k, c in enumerate(a)][1:]
+
+
+def _at(a: list, x: sp.Rational) -> Any:
+    point, total = QQ(int(x.p), int(x.q)), QQ(0)
+    for c in reversed(a):
+        total = total * point + c
+    return total
+
+
 def _kinks_in_order(expr: sp.Expr) -> list[sp.Expr]:
     return list(dict.fromkeys(node for node in sp.preorder_traversal(expr)
                               if isinstance(node, KINKS)))
@@ -210,7 +270,7 @@ def _kinks_in_order(expr: sp.Expr) -> list[sp.Expr]:
 class _Checker:
     """The checks of one attribution certificate."""
 
-    def __init__(self, data: Any, deadline: float | None) -> None:
+    def __init__(self, data: Any) -> None:
         self.r = r = _Reader(data)
         self.data = data
         _fields(data, FIELDS, "the certificate")
@@ -218,7 +278,7 @@ class _Checker:
             _fail("the claim is not the one this verifier checks")
         for n, entry in enumerate(r.get(data, "algebraic", list)):
             r.read_algebraic(entry, n)
-        self.numbers = Numbers(r.algebraic, deadline)
+        self.numbers = Numbers(r.algebraic)
         self.signs = Signs(r.u, self.numbers)
         self.names = tuple(r.names)
         self.symbols = [sp.Symbol(n, real=True) for n in self.names]
@@ -234,8 +294,14 @@ class _Checker:
         self._analyses: dict[tuple, Any] = {}
         self._orders: dict[tuple, str] = {}
         self._derivatives: dict[tuple, bool] = {}
+        self._coefficients: dict[sp.Expr, list | None] = {}
 
     # -- numbers --------------------------------------------------------------------------
+    def coefficients(self, expr: sp.Expr) -> list | None:
+        if expr not in self._coefficients:
+            self._coefficients[expr] = _coefficients(expr, self.r.u)
+        return self._coefficients[expr]
+
     def zero(self, value: sp.Expr) -> bool:
         return self.numbers.is_zero(value)
 
@@ -250,7 +316,6 @@ class _Checker:
         if sp.S(value).is_Rational:
             return low <= value <= high
         for prec in PRECISIONS:
-            self.numbers.tick()
             try:
                 a, b = self.numbers.rational_bounds(value, prec)
             except _Undecided:
@@ -294,7 +359,7 @@ class _Checker:
             if kind not in SEGMENT_KINDS:
                 _fail(f"segment {k}: unknown kind '{kind}' ({', '.join(SEGMENT_KINDS)})")
             if kind == "straight" and not all(
-                    c.free_symbols <= {u} and c.is_polynomial(u) and sp.degree(c, u) <= 1
+                    (coefficients := _coefficients(c, u)) is not None and len(coefficients) <= 2
                     for c in gamma):
                 _fail(f"segment {k} is marked straight but is not affine in u")
             self.segments.append(gamma)
@@ -507,15 +572,27 @@ class _Checker:
             if stated_form != form and not self.zero(form - stated_form):
                 _fail(f"{where}, {name}: the choices give the form {form}, not {stated_form}")
             G = r.in_u(antis[i], f"{where}, antiderivative {i}")
-            if not self.zero(G.xreplace({u: u0})):
-                _fail(f"{where}, {name}: the antiderivative {G} does not vanish at u = {u0}")
-            key = (G, integrand)
-            if key not in self._derivatives:
-                self._derivatives[key] = self.zero(sp.diff(G, u) - integrand)
-            if not self._derivatives[key]:
-                _fail(f"{where}, {name}: d/du of {G} is not the integrand {integrand}")
+            fast = _coefficients(G, u), self.coefficients(integrand)
+            if None not in fast and u0.is_Rational and u1.is_Rational:
+                # rational polynomials, rational ends: exact arithmetic in fractions
+                g, f = fast
+                if _at(g, u0) != 0:
+                    _fail(f"{where}, {name}: the antiderivative {G} does not vanish at "
+                          f"u = {u0}")
+                if _derivative(g) != f:
+                    _fail(f"{where}, {name}: d/du of {G} is not the integrand {integrand}")
+                got = QQ.to_sympy(_at(g, u1))
+            else:
+                if not self.zero(G.xreplace({u: u0})):
+                    _fail(f"{where}, {name}: the antiderivative {G} does not vanish at "
+                          f"u = {u0}")
+                key = (G, integrand)
+                if key not in self._derivatives:
+                    self._derivatives[key] = self.zero(sp.diff(G, u) - integrand)
+                if not self._derivatives[key]:
+                    _fail(f"{where}, {name}: d/du of {G} is not the integrand {integrand}")
+                got = G.xreplace({u: u1})
             stated = r.number(values[i], f"{where}, value {i}")
-            got = G.xreplace({u: u1})
             if self.exact:
                 ok = got == stated or self.zero(got - stated)
             else:
@@ -604,15 +681,15 @@ class _Checker:
         return lo, hi
 
 
-def _check_attribution(data: Any, deadline: float | None) -> None:
-    checker = _Checker(data, deadline)
+def _check_attribution(data: Any) -> None:
+    checker = _Checker(data)
     checker.path()
     checker.breakpoints()
     checker.pieces()
     checker.totals()
 
 
-CHECKERS: dict[str, Callable[[Any, float | None], None]] = {
+CHECKERS: dict[str, Callable[[Any], None]] = {
     FORMAT: _check_attribution,
 }
 """The certificate formats this verifier reads, by their ``format`` field: each checker
@@ -620,8 +697,15 @@ raises ``_Failed`` (a step that does not hold), CertificateError or LimitError."
 
 
 def verify(data: Any, timeout: float | None = TIMEOUT) -> str | None:
-    """None when the certificate holds, else the first step that does not (in words)."""
-    deadline = None if timeout is None else time.monotonic() + timeout
+    """None when the certificate holds, else the first step that does not (in words);
+    LimitError after ``timeout`` seconds (None: no limit)."""
+    with time_limit(timeout, lambda: LimitError(
+            f"gave up after {timeout:g} s: beyond the verifier's time limit",
+            "give a larger --timeout")):
+        return _verify(data)
+
+
+def _verify(data: Any) -> str | None:
     if not isinstance(data, dict):
         raise CertificateError("a certificate is a JSON object")
     checker = CHECKERS.get(data.get("format"))  # type: ignore[arg-type]
@@ -629,7 +713,7 @@ def verify(data: Any, timeout: float | None = TIMEOUT) -> str | None:
         raise CertificateError(f"unknown certificate format {data.get('format')!r} (this "
                                f"verifier reads {', '.join(sorted(CHECKERS))})")
     try:
-        checker(data, deadline)
+        checker(data)
     except _Failed as failure:
         return str(failure)
     except (RecursionError, MemoryError):
@@ -654,5 +738,8 @@ def verify_file(filename: str, timeout: float | None = TIMEOUT) -> str | None:
         raise CertificateError(f"cannot read {filename}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise CertificateError(f"{filename} is not JSON ({exc})") from None
-    return verify(data, timeout)
+    if isinstance(data, dict) and data.get("kind") == "network":  # numeric's certified IG
+        from .verify_network import verify_network
 
+        return verify_network(data, os.path.dirname(os.path.abspath(filename)))
+    return verify(data, timeout)

@@ -23,7 +23,6 @@ exp(exp(exp(3))): exp of a number above 100000 is beyond the verifier's limits
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from fractions import Fraction
 from functools import cmp_to_key
@@ -33,7 +32,7 @@ import mpmath.libmp as L
 import sympy as sp
 from mpmath.libmp import libmpi as M
 
-from .errors import IGVerifyError
+from .errors import CertificateError, LimitError
 
 PRECISIONS = (96, 400, 1600)
 """Bits of the successive interval evaluations before a sign is declared undecidable."""
@@ -43,14 +42,6 @@ MAX_EXP = 10**5
 
 MAX_OPS = 4000
 """Largest expression (in operations) given to the exact normal forms."""
-
-
-class CertificateError(IGVerifyError, ValueError):
-    """A certificate that is not one: bad JSON, missing fields, unreadable expressions."""
-
-
-class LimitError(CertificateError):
-    """A check beyond the verifier's limits (precision, magnitude, size or time)."""
 
 
 Interval = tuple[Any, Any]
@@ -95,21 +86,15 @@ def _monotone(f: Callable, x: Interval, prec: int, increasing: bool = True) -> I
 
 class Numbers:
     """Enclosures and decisions for exact expressions; ``algebraic`` maps a name to
-    (square-free rational polynomial in it, isolating rational interval) of one real root;
-    ``deadline`` (time.monotonic) bounds the run."""
+    (square-free rational polynomial in it, isolating rational interval) of one real root."""
 
     def __init__(self, algebraic: dict[sp.Symbol, tuple[sp.Poly, sp.Rational, sp.Rational]]
-                 | None = None, deadline: float | None = None) -> None:
+                 | None = None) -> None:
         self.algebraic = dict(algebraic or {})
-        self.deadline = deadline
         self._refined: dict[tuple[sp.Symbol, int], tuple[sp.Rational, sp.Rational]] = {}
         self._narrowest: dict[sp.Symbol, tuple] = {}
 
     # -- enclosures ---------------------------------------------------------------------
-    def tick(self) -> None:
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise LimitError("the verifier's time limit is reached (see --timeout)")
-
     def root_bounds(self, name: sp.Symbol, prec: int) -> tuple[sp.Rational, sp.Rational]:
         """Rational bounds of an algebraic number, at most 2**-prec apart (exact bisection
         in Python fractions, continued from the narrowest bounds found so far)."""
@@ -255,7 +240,6 @@ class Numbers:
     def sign_interval(self, expr: sp.Expr) -> int:
         """+1 / -1 where an enclosure decides, 0 where none at any precision does."""
         for prec in PRECISIONS:
-            self.tick()
             try:
                 s = _excludes_zero(self.enclose(expr, prec))
             except _Undecided:
