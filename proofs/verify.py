@@ -464,24 +464,40 @@ class _Checker:
         self._analyses[key] = result
         return result
 
-    def active(self, constraints: list, lo: End, hi: End, ends_key: tuple) -> None:
+    def active(self, constraints: list, lo: End, hi: End, ends_key: tuple) -> list:
+        """Check every constraint on the piece; return the branches tied with the chosen
+        one on the whole piece but below it in slope along x_i, as (kink, branch)."""
+        steeper = []
         for (c, kink, j), d, slope in constraints:
             key = (d, slope, ends_key)
-            if key in self._orders:
-                if self._orders[key]:
-                    _fail(self._orders[key])
-                continue
-            message = ""
-            try:
-                if self.signs.order(d, lo, hi) == "tie":
-                    self.signs.order(slope, lo, hi)
-            except SignFailure as failure:
-                message = (f"branch {c} of {kink} against branch {j}: the chosen branch "
-                           "is not active on the whole piece "
-                           f"(the difference {failure})")
-            self._orders[key] = message
+            if key not in self._orders:
+                message, order = "", ""
+                try:
+                    if self.signs.order(d, lo, hi) == "tie":
+                        order = self.signs.order(slope, lo, hi)
+                except SignFailure as failure:
+                    message = (f"branch {c} of {kink} against branch {j}: the chosen branch "
+                               f"is not active on the whole piece (the difference {failure})")
+                self._orders[key] = (message, order)
+            message, order = self._orders[key]
             if message:
                 _fail(message)
+            if order == "positive":
+                steeper.append((kink, j))
+        return steeper
+
+    def differentiable(self, k: int, i: int, chosen: tuple, steeper: list,
+                       integrand: sp.Expr) -> None:
+        """Where branches tie on the whole piece, the chosen ones give F's derivative from
+        the right along x_i; the one from the left takes the tied branch below in slope.
+        F must have dF/dx_i: both give the same integrand."""
+        left = list(chosen)
+        for kink, j in steeper:
+            left[self.kinks.index(kink)] = j
+        other = self.analysis(k, i, tuple(left))[2]
+        if not self.zero(other - integrand):
+            _fail(f"F is not differentiable along the path: its one-sided derivatives in "
+                  f"{self.names[i]} differ ({integrand} and {other}) where branches tie")
 
     # -- pieces ---------------------------------------------------------------------------
     def pieces(self) -> None:
@@ -565,7 +581,9 @@ class _Checker:
                                        "(or null) per kink")
             try:
                 form, constraints, integrand = self.analysis(k, i, tuple(chosen))
-                self.active(constraints, lo, hi, (texts, lo.bracket, hi.bracket))
+                steeper = self.active(constraints, lo, hi, (texts, lo.bracket, hi.bracket))
+                if steeper:
+                    self.differentiable(k, i, tuple(chosen), steeper, integrand)
             except _Failed as failure:
                 _fail(f"{where}, {name}: {failure}")
             stated_form = r.expr(forms[i], names, f"{where}, form {i}")

@@ -336,6 +336,9 @@ def formally_zero(expr: sp.Expr, algebraic: dict | None = None) -> bool:
     numerator = sp.expand(sp.numer(sp.together(expanded)))
     if numerator == 0:
         return True
+    if expanded.has(sp.sin, sp.cos, sp.tan):  # sin(pi/4 + 1) = (sin(1) + cos(1))/sqrt(2)
+        if sp.expand(sp.expand_trig(expanded)) == 0:
+            return True
     if expanded.has(sp.sin, sp.cos, sp.tan, sp.tanh, sp.exp):
         rewritten = expanded.rewrite(sp.exp)
         if sp.count_ops(rewritten, visual=False) <= MAX_OPS:
