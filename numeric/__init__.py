@@ -28,6 +28,7 @@ except ImportError as _missing:
 from .bridge import to_function
 from .captum_classes import IntegratedGradients, NoiseTunnel
 from .conductance import IdentityReport, check_identities, conductance, neuron_flow
+from .errors import ToleranceNotReached
 from .exact import ExactResult, check_piecewise_linear, exact_path_attribution
 from .integrated import (
     BaselineDistribution,
@@ -63,6 +64,7 @@ __all__ = [
     "RiemannMiddle",
     "RiemannRight",
     "RiemannTrapezoid",
+    "ToleranceNotReached",
     "check_identities",
     "check_piecewise_linear",
     "completeness_delta",
