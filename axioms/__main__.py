@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from axioms.axiom import AXIOMS, glossary
 from axioms.matrix import MATRIX_EXAMPLES, compute_matrix, format_matrix
-from axioms.methods import METHODS
+from axioms.registry import AXIOMS, METHODS, as_method, glossary
 from axioms.search import DEFAULT_EXAMPLES, check
 from axioms.tolerance import FLOAT_RTOL
 from axioms.verdict import LEGEND, Report, exit_status
-from proofs.cli import ArgumentParser as _Parser  # one-line usage errors, exit 2
 from proofs.errors import IGVerifyError
+from proofs.shell import ArgumentParser as _Parser
+from proofs.shell import run
 
 _METHOD_HELP = (f"a built-in ({', '.join(METHODS)}) or module:function, a callable "
                 "method(F, x, baseline) (see axioms.contract)")
@@ -74,7 +73,6 @@ def _kwargs(args) -> dict:
 
 
 def _check(args) -> int:
-    from axioms.contract import as_method
     from proofs import Function
 
     method = as_method(args.method)
@@ -101,12 +99,9 @@ def _matrix(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m axioms COMMAND ...``, through the one shell (:mod:`proofs.shell`)."""
     args = _parser().parse_args(argv)
-    try:
-        return _check(args) if args.command == "check" else _matrix(args)
-    except IGVerifyError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
+    return run(lambda _: _check(args) if args.command == "check" else _matrix(args))
 
 
 if __name__ == "__main__":

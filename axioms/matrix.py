@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from axioms.axiom import AXIOMS, glossary
-from axioms.contract import as_method
 from axioms.methods import METHODS
+from axioms.registry import AXIOMS, as_method, glossary
 from axioms.search import check
 from axioms.verdict import LEGEND, MARKS, VIOLATED, Result
 

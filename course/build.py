@@ -22,10 +22,11 @@ Needs ``pip install -e '.[course]'`` (jupytext, nbformat; nbclient and ipykernel
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 from typing import Any
+
+from proofs.errors import IGVerifyError
+from proofs.shell import ArgumentParser, run
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent / "build" / "course"
@@ -36,7 +37,7 @@ KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
 __all__ = ["DEFAULT_OUT", "build", "execute", "notebook", "sources", "variant"]
 
 
-class CourseError(Exception):
+class CourseError(IGVerifyError):
     """A source that breaks the exercise/solution convention, or a notebook that fails to run."""
 
 
@@ -130,33 +131,39 @@ def build(out: Path = DEFAULT_OUT, names: list[str] | None = None,
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m course build",
-        description="Build the student and solution notebooks from course/NN_*.py.")
+def add_arguments(parser: ArgumentParser) -> ArgumentParser:
+    """The arguments of ``python -m course build`` (also of ``python course/build.py``)."""
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help="only these notebooks (e.g. 01 or 03_path_methods)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"output directory (default {DEFAULT_OUT.relative_to(HERE.parent)})")
     parser.add_argument("--execute", action="store_true",
                         help="run every notebook so the files carry outputs and figures")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def build_command(args: Any) -> int:
+    """Build what ``args`` (from :func:`add_arguments`) asks for; print where it went."""
     try:
         paths = build(args.out, args.names, run=args.execute)
-    except CourseError as exc:
-        sys.stderr.write(f"course: {exc}\n")
-        return 2
     except ImportError as exc:
-        sys.stderr.write(f"course: {exc}; install the course tools: pip install -e "
-                         "'.[course]'\n")
-        return 2
+        raise CourseError(f"{exc}", "install the course tools: pip install -e '.[course]'") \
+            from None
     except OSError as exc:
-        sys.stderr.write(f"course: cannot write to {args.out}: {exc.strerror or exc}\n")
-        return 2
+        raise CourseError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
     for kind in VARIANTS:
         print(f"{kind:>8}: {sum(p.parent.name == kind for p in paths)} notebooks in "
               f"{Path(args.out) / kind}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python course/build.py [--out DIR] [--execute] [NAME ...]``: the exit status."""
+    parser = add_arguments(ArgumentParser(
+        prog="python course/build.py",
+        description="Build the student and solution notebooks from course/NN_*.py."))
+    args = parser.parse_args(argv)
+    return run(lambda _: build_command(args))
 
 
 if __name__ == "__main__":

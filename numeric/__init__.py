@@ -16,42 +16,36 @@ the activation regions), and :func:`to_function`, a bridge from small torch netw
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
-try:
-    from ._torch import torch  # noqa: F401  (fails with the install line when torch is missing)
-except ImportError as _missing:
-    if sys.argv[:1] == ["-m"]:  # `python -m numeric ...`: a user error, one line, exit 2
-        sys.stderr.write(f"error: {_missing}\n")
-        raise SystemExit(2) from None
-    raise
-from .bridge import to_function
-from .captum_classes import IntegratedGradients, NoiseTunnel
-from .conductance import IdentityReport, check_identities, conductance, neuron_flow
-from .errors import ToleranceNotReached
-from .exact import ExactResult, check_piecewise_linear, exact_path_attribution
-from .integrated import (
-    BaselineDistribution,
-    NumpyModel,
-    completeness_delta,
-    integrated_gradients,
-    path_attribution,
-)
-from .layers import Residual
-from .quadrature import (
-    METHODS,
-    GaussLegendre,
-    QuadratureRule,
-    RiemannLeft,
-    RiemannMiddle,
-    RiemannRight,
-    RiemannTrapezoid,
-    quadrature_rule,
-)
+from proofs.lazy import make_lazy
+
+#: public name -> the module of numeric that defines it. Loaded on first use, so that
+#: ``import numeric`` neither fails without PyTorch (each name then raises a
+#: MissingDependencyError with the install line) nor loads sympy or matplotlib.
+_LAZY = {
+    "load_attributions": "attribution_store",
+    "to_function": "bridge",
+    "IntegratedGradients": "captum_classes", "NoiseTunnel": "captum_classes",
+    "IdentityReport": "conductance", "check_identities": "conductance",
+    "conductance": "conductance", "neuron_flow": "conductance",
+    "ExactResult": "exact", "check_piecewise_linear": "exact",
+    "attribute_dataset": "dataset",
+    "exact_path_attribution": "exact",
+    "BaselineDistribution": "integrated", "NumpyModel": "integrated",
+    "completeness_delta": "integrated", "integrated_gradients": "integrated",
+    "path_attribution": "integrated",
+    "Residual": "layers",
+    "METHODS": "quadrature", "GaussLegendre": "quadrature", "QuadratureRule": "quadrature",
+    "RiemannLeft": "quadrature", "RiemannMiddle": "quadrature", "RiemannRight": "quadrature",
+    "RiemannTrapezoid": "quadrature", "quadrature_rule": "quadrature",
+    "ToleranceNotReached": "errors",
+}
 
 __all__ = [
     "METHODS",
     "BaselineDistribution",
+    "CertifiedResult",
     "ExactResult",
     "GaussLegendre",
     "IdentityReport",
@@ -65,13 +59,16 @@ __all__ = [
     "RiemannRight",
     "RiemannTrapezoid",
     "ToleranceNotReached",
+    "attribute_dataset",
     "check_identities",
+    "certified_integrated_gradients",
     "check_piecewise_linear",
     "completeness_delta",
     "conductance",
     "exact_integrated_gradients",
     "exact_path_attribution",
     "integrated_gradients",
+    "load_attributions",
     "neuron_flow",
     "path_attribution",
     "quadrature_rule",
@@ -79,9 +76,18 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str):
+    """Certified exact IG (numeric.certified) loads python-flint: imported on first use."""
+    if name in ("certified_integrated_gradients", "CertifiedResult"):
+        from . import certified
+
+        return getattr(certified, name)
+    raise AttributeError(f"module 'numeric' has no attribute {name!r}")
+
+
 def exact_integrated_gradients(model, inputs, baselines=None, target=None,
                                batch_size: int | None = None, tol: float = 0.0,
-                               trusted: tuple[type, ...] = ()) -> ExactResult:
+                               trusted: tuple[type, ...] = ()) -> Any:
     """Exact IG of a piecewise-linear torch model (any nn.Module or callable built from
     piecewise-linear operations), with region counts and breakpoints.
 
@@ -92,8 +98,12 @@ def exact_integrated_gradients(model, inputs, baselines=None, target=None,
     True
     """
     from .arguments import check_inputs, format_point
+    from .exact import exact_path_attribution
 
     x = check_inputs(inputs)
     base = format_point(baselines, x, "baselines")
     return exact_path_attribution(model, [base, x], target=target, batch_size=batch_size,
                                   tol=tol, trusted=trusted)
+
+
+make_lazy(__name__, _LAZY)

@@ -28,7 +28,7 @@ from ._torch import torch
 from .bridge import exact_rational, to_function
 from .exact import exact_path_attribution
 from .integrated import integrated_gradients
-from .models import digits_data, digits_mlp, random_mlp
+from .models import digits_data, digits_mlp, random_mlp, seeded
 from .quadrature import METHODS
 
 nn = torch.nn
@@ -54,9 +54,8 @@ class Case:
 
 
 def _small_conv() -> nn.Sequential:
-    torch.manual_seed(3)
-    return nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Linear(2 * 3 * 3, 1)).double().eval()
+    return seeded(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                                nn.Linear(2 * 3 * 3, 1)), 3).double().eval()
 
 
 def cases(quick: bool = False) -> list[Case]:

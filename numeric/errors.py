@@ -6,6 +6,7 @@ from proofs.errors import (
     DimensionError,
     IGVerifyError,
     IntegrationError,
+    MissingDependencyError,
     NotDifferentiableError,
     UnsupportedFunctionError,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "DimensionError",
     "IGVerifyError",
     "IntegrationError",
+    "MissingDependencyError",
     "NotDifferentiableError",
     "ToleranceNotReached",
     "UnsupportedFunctionError",

@@ -55,3 +55,11 @@ class UnsupportedFunctionError(IGVerifyError, ValueError):
 
 class IntegrationError(IGVerifyError, ArithmeticError):
     """An engine could not evaluate a path integral (e.g. no closed form exists)."""
+
+
+class MissingDependencyError(IGVerifyError, ImportError):
+    """An optional package a feature needs is not installed; the message says how to install it.
+
+    >>> str(MissingDependencyError("numeric/ needs PyTorch", "pip install torch"))
+    'numeric/ needs PyTorch; pip install torch'
+    """

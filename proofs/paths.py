@@ -21,9 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .errors import DimensionError, PathError
-from .function import as_point, check_supported, kinks_of
-from .parse import as_expression, parse_expression, parse_number
+from .errors import DimensionError, PathError, count
+from .function import as_point, check_supported
+from .kinks import kinks_of
+from .parse import as_expression, parse_expression, parse_number, parse_point
 from .roots import identically_zero, sign_changes
 
 U = sp.Symbol("u", real=True)
@@ -314,3 +315,61 @@ def concatenate(*paths: Path) -> Path:
             raise PathError(f"path {k + 1} ends at {_fmt(a.end)} but path {k + 2} starts at "
                             f"{_fmt(b.start)}")
     return Path([s for p in paths for s in p.segments])
+
+
+def split_top_level(text: str, separator: str) -> list[str]:
+    """Split ``text`` at ``separator`` outside parentheses: "max(t, 1),t" -> 2 parts."""
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == separator and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def parse_path(spec: str, input_point: tuple | None, baseline: tuple | None,
+               dimension: int) -> Path:
+    """A path from a command-line spec: ``straight``, ``polyline:P0;P1;...`` or
+    ``curve:g1(t),g2(t),...``, checked against the input, the baseline and F's dimension.
+
+    >>> parse_path("polyline:0,0;1,0;1,1", (1, 1), None, 2).end
+    (1, 1)
+    """
+    kind, _, body = spec.partition(":")
+    kind = kind.strip().lower()
+    if kind == "straight":
+        if body.strip():
+            raise PathError("'straight' takes no points; use --input and --baseline")
+        if input_point is None:
+            raise PathError("the straight path needs --input (and optionally --baseline)")
+        start = baseline if baseline is not None else (0,) * len(input_point)
+        return straight(start, input_point)
+    if kind == "polyline":
+        if not body.strip():
+            raise PathError("polyline needs points, e.g. polyline:0,0;1,0;1,1")
+        points = [parse_point(p) for p in split_top_level(body, ";")]
+        path = polyline(points)
+    elif kind == "curve":
+        components = split_top_level(body, ",")
+        if not body.strip() or any(not c.strip() for c in components):
+            raise PathError("curve needs one expression in t per coordinate, e.g. curve:t,t**2")
+        path = curve(components)
+    else:
+        raise PathError(f"unknown path kind '{kind}'",
+                        "use straight, polyline:P0;P1;... or curve:g1(t),g2(t),...")
+    if path.dimension != dimension:
+        raise PathError(f"the path has {count(path.dimension, 'coordinate')}, the function "
+                        f"has {count(dimension, 'variable')}")
+    if input_point is not None and not all(_same(a, b) for a, b in zip(path.end, input_point)):
+        raise PathError(f"the path ends at {_fmt(path.end)}, not at the input {_fmt(input_point)}")
+    if baseline is not None and not all(_same(a, b) for a, b in zip(path.start, baseline)):
+        raise PathError(f"the path starts at {_fmt(path.start)}, not at the baseline "
+                        f"{_fmt(baseline)}")
+    return path

@@ -34,8 +34,9 @@ from .attribution import Attribution
 from .engines import ENGINES, attribute
 from .errors import DimensionError, IGVerifyError, NotDifferentiableError, PathError
 from .function import Function, as_point
+from .kinks import branches
 from .parse import parse_point
-from .paths import Path, straight
+from .paths import Path, parse_path, straight
 from .paths import U as _U
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not by the CLI's parser
@@ -101,8 +102,6 @@ def _path(F: Function, path: Path | str | None, input: object, baseline: object)
             raise PathError("the straight path needs an input (and optionally a baseline)")
         gamma = straight(base if base is not None else (0,) * F.dimension, x)
     elif isinstance(path, str):
-        from .cli import parse_path  # the one parser of path specs
-
         gamma = parse_path(path, x, base, F.dimension)
     elif isinstance(path, Path):
         gamma = path
@@ -322,10 +321,10 @@ def _kink_arguments(F: Function) -> list[sp.Expr]:
     """Expressions whose zero sets are F's kinks: a - b for max/min(a, b, ...), z for |z|."""
     out: list[sp.Expr] = []
     for node in F.kinks():
-        if isinstance(node, sp.Abs):
+        if isinstance(node, sp.Abs):  # its branches z and -z meet where z = 0
             out.append(node.args[0])
         else:
-            args = node.args
+            args = branches(node)
             out += [args[i] - args[j] for i in range(len(args)) for j in range(i + 1, len(args))]
     return out
 

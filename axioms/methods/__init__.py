@@ -24,7 +24,6 @@ from axioms.contract import (
     MethodError,
     MethodOutputError,
     Theorem,
-    as_method,
     evaluate,
     load_method,
 )
@@ -46,9 +45,9 @@ from axioms.methods.path import (
 from axioms.methods.shapley import cost_share, shapley_value
 
 __all__ = [
-    "METHODS", "Method", "MethodError", "MethodOutputError", "as_method", "cost_share",
+    "METHODS", "Method", "MethodError", "MethodOutputError", "cost_share",
     "deeplift", "deeplift_rescale", "distributional_ig", "ensemble_method", "evaluate",
-    "get_method", "grad_x_input", "gradient", "gradient_at", "integrated_gradients",
+    "grad_x_input", "gradient", "gradient_at", "integrated_gradients",
     "load_method", "locally_lipschitz", "network_expression", "network_function",
     "path_method", "shapley_shubik", "shapley_value", "smooth", "smoothgrad", "xu_path",
 ]
@@ -181,11 +180,3 @@ def _build_registry() -> dict[str, Method]:
 #: the built-in methods by command-line name
 METHODS: dict[str, Method] = _build_registry()
 
-
-def get_method(name) -> Method:
-    """A method in any accepted form (see :mod:`axioms.contract`); kept for compatibility.
-
-    >>> get_method("xu-path").name
-    'xu-path'
-    """
-    return as_method(name)
