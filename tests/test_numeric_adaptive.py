@@ -113,8 +113,9 @@ def test_estimate_bounds_error_on_random_mixed_networks(seed, widths, acts, tol)
     (g,) = path_integral(net, grid, base, x, None)
     ref = g * x
     true = (attr - ref).abs().amax(1)
-    scale = ref.abs().amax(1)
-    assert (true <= err + 1e-12 * scale).all()
+    # the reference's own error: its switches are placed to 1e-13 in t
+    slack = 1e-10 * (ref.abs().sum(1) + x.abs().sum(1))
+    assert (true <= err + slack).all()
     assert (err <= tol * attr.abs().amax(1) + 1e-300).all()
 
 
