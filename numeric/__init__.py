@@ -39,11 +39,13 @@ _LAZY = {
     "METHODS": "quadrature", "GaussLegendre": "quadrature", "QuadratureRule": "quadrature",
     "RiemannLeft": "quadrature", "RiemannMiddle": "quadrature", "RiemannRight": "quadrature",
     "RiemannTrapezoid": "quadrature", "quadrature_rule": "quadrature",
+    "ToleranceNotReached": "errors",
 }
 
 __all__ = [
     "METHODS",
     "BaselineDistribution",
+    "CertifiedResult",
     "ExactResult",
     "GaussLegendre",
     "IdentityReport",
@@ -56,8 +58,10 @@ __all__ = [
     "RiemannMiddle",
     "RiemannRight",
     "RiemannTrapezoid",
+    "ToleranceNotReached",
     "attribute_dataset",
     "check_identities",
+    "certified_integrated_gradients",
     "check_piecewise_linear",
     "completeness_delta",
     "conductance",
@@ -70,6 +74,15 @@ __all__ = [
     "quadrature_rule",
     "to_function",
 ]
+
+
+def __getattr__(name: str):
+    """Certified exact IG (numeric.certified) loads python-flint: imported on first use."""
+    if name in ("certified_integrated_gradients", "CertifiedResult"):
+        from . import certified
+
+        return getattr(certified, name)
+    raise AttributeError(f"module 'numeric' has no attribute {name!r}")
 
 
 def exact_integrated_gradients(model, inputs, baselines=None, target=None,

@@ -38,6 +38,7 @@ True
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import sympy as sp
@@ -456,4 +457,8 @@ def verify_file(filename: str) -> str | None:
         raise CertificateError(f"cannot read {filename}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CertificateError(f"{filename} is not JSON ({exc})") from None
+    if isinstance(data, dict) and data.get("kind") == "network":  # numeric's certified IG
+        from .verify_network import verify_network
+
+        return verify_network(data, os.path.dirname(os.path.abspath(filename)))
     return verify(data)
