@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from .verify import CertificateError
+from .errors import CertificateError
 
 __all__ = ["verify_network"]
 
