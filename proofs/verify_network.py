@@ -12,8 +12,9 @@ re-checks with exact arithmetic (python-flint):
 2. the breakpoints are rationals increasing in (0, 1), and there is one pattern per piece;
 3. on every piece, under the stated pattern, every unit is v + t s (exact v, s), so every
    kink argument (a ReLU's input; a max-pool's chosen entry minus each other entry) is
-   affine in t, and the stated branch holds on the whole closed piece (checked at both ends): a ReLU bit 1 needs its
-   input >= 0 there, bit 0 needs it <= 0, a max-pool's chosen entry is >= every other entry.
+   affine in t, and the stated branch holds on the whole closed piece (checked at both
+   ends): a ReLU bit 1 needs its input >= 0 there, bit 0 needs it <= 0, a max-pool's chosen
+   entry is >= every other entry.
    A kink argument identically 0 on the piece (a flat tie) must take the canonical branch
    (ReLU: 0; max-pool: the first tied entry);
 4. every breakpoint is a root of a moving kink argument of the piece before it (no
