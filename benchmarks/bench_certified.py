@@ -41,8 +41,8 @@ NOTES = """\
 small_cnn on 3x32x32 (the issue's case: 11,188 regions for the float walk) is NOT certified:
 the prover holds every layer as a dense exact matrix (the two convolutions would be 16384 x
 3072 and 8192 x 4096 rationals) and works on every unit of every region in object arrays of
-python-flint rationals: 0.02 s of CPU per region on 3x8x8; 3x32x32 has 16 times the units
-and 17 times the regions (an estimated hour of CPU even with sparse convolutions). A certificate of it would also be large: the exact
+python-flint rationals: 0.02 s of CPU per region on 3x8x8; 3x32x32 has 16 times the
+units and 17 times the regions (an estimated hour of CPU even with sparse convolutions). A certificate of it would also be large: the exact
 attributions are rationals whose denominators multiply the denominators of the breakpoints
 each coordinate's gradient changes at (3822 digits on 3x8x8 with 662 regions), tens of
 thousands of digits per coordinate at 11,188 regions. Getting there needs an incremental
@@ -53,10 +53,10 @@ Goals (2 cores): the trained digits CNNs are certified and verified well under 3
 (wall-clock, under load); small_cnn 3x32x32 in under 10 minutes is not met (see above). On
 these four networks the float walk proposed every region (none missed, none merged), and its
 attributions are within 1e-14 of the certified ones; GL-50 and Captum (the same rule) are off
-by up to 1e-1 on the ReLU twin. Where float64 cannot separate two kinks the walk is wrong:
-relu(t - q) - relu((1 + 2^-52) t - q), q = float(1/3), along t in [0, 1] has kinks 7e-17
-apart; the walk merges them and returns -1.11e-16, the certified value is -2^-52 = -2.22e-16,
-and the region it missed is found and reported (tests/test_numeric_certified.py).
+by up to 1e-1 on the ReLU twin. Where float64 cannot separate two kinks the walk misses a
+region: relu(t - q) - relu((1 + 2^-52) t - q), q = float(1/3), along t in [0, 1] has kinks
+7e-17 apart; the walk sees one, the exact pass finds the region between them and reports it
+(tests/test_numeric_certified.py); the certified value is -2^-52.
 """
 
 
