@@ -41,13 +41,14 @@ NOTES = """\
 small_cnn on 3x32x32 (the issue's case: 11,188 regions for the float walk) is NOT certified:
 the prover holds every layer as a dense exact matrix (the two convolutions would be 16384 x
 3072 and 8192 x 4096 rationals) and works on every unit of every region in object arrays of
-python-flint rationals: 0.02 s of CPU per region on 3x8x8; 3x32x32 has 16 times the
-units and 17 times the regions (an estimated hour of CPU even with sparse convolutions). A
-certificate of it would also be large: the exact attributions are rationals whose denominators multiply the denominators of the breakpoints
-each coordinate's gradient changes at (3822 digits on 3x8x8 with 662 regions), tens of
-thousands of digits per coordinate at 11,188 regions. Getting there needs an incremental
-sweep (ExactLine-style: only the units a crossing changes are updated) with sparse
-convolutions, in the prover and in the verifier alike.
+python-flint rationals: 0.02 s of CPU per region on 3x8x8; 3x32x32 has 16 times the units
+and 17 times the regions (an estimated hour of CPU even with sparse convolutions). A
+certificate of it would also be large: the exact attributions are rationals whose
+denominators multiply the denominators of the breakpoints each coordinate's gradient changes
+at (3822 digits on 3x8x8 with 662 regions), tens of thousands of digits per coordinate at
+11,188 regions. Getting there needs an incremental sweep (ExactLine-style: only the units a
+crossing changes are updated) with sparse convolutions, in the prover and in the verifier
+alike.
 
 Goals (2 cores): the trained digits CNNs are certified and verified well under 30 s each
 (wall-clock, under load); small_cnn 3x32x32 in under 10 minutes is not met (see above). On
