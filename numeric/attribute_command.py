@@ -74,24 +74,17 @@ def _target(text: str) -> int | str:
     return value
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+def _positive(kind: type):
+    """An argparse type: a positive (finite) int or float."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return value
+    return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,18 +99,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the run directory (manifest.json, chunk-*.safetensors)")
     parser.add_argument("--method", default="gausslegendre", choices=METHODS,
                         help="quadrature rule (default gausslegendre)")
-    parser.add_argument("--steps", type=_positive_int, default=50, help="default 50")
-    parser.add_argument("--tolerance", type=_positive_float, default=None,
+    parser.add_argument("--steps", type=_positive(int), default=50, help="default 50")
+    parser.add_argument("--tolerance", type=_positive(float), default=None,
                         help="integrate until the error estimate meets it; stores 'error'")
     parser.add_argument("--target", type=_target, default="auto",
                         help="an output index, label, predicted, none, or auto (default: the "
                              "labels when the data has them)")
     parser.add_argument("--baseline", default="0", metavar="NUMBER|MODULE:FACTORY",
                         help="a number (default 0) or a function returning a tensor")
-    parser.add_argument("--batch-size", type=_positive_int, default=32,
+    parser.add_argument("--batch-size", type=_positive(int), default=32,
                         help="examples per chunk file (default 32)")
-    parser.add_argument("--points-per-pass", type=_positive_int, default=None,
+    parser.add_argument("--points-per-pass", type=_positive(int), default=None,
                         help="cap on the points (steps x examples) per forward/backward pass")
+    parser.add_argument("--workers", type=int, default=0, metavar="N",
+                        help="DataLoader worker processes reading the data (default 0)")
     parser.add_argument("--dtype", choices=("float32", "float64"), default=None,
                         help="the inputs' and the model's dtype (default: the model's)")
     parser.add_argument("--device", default=None,
@@ -146,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
             baseline=baseline, batch_size=args.batch_size, points_per_pass=args.points_per_pass,
             tolerance=args.tolerance, dtype=dtype, overwrite=args.overwrite, device=args.device,
             progress=False if args.no_progress else None, model_name=args.model,
-            data_name=args.data)
+            data_name=args.data, workers=args.workers)
     except RankAborted:
         return 2  # rank 0 prints why
     if report.rank != 0:
@@ -155,26 +150,20 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     summary["figure"] = str(out / "summary.png")
     draw_histogram(args.out, summary["figure"])
-    (out / "summary.json").write_text(json.dumps(_clean(summary), indent=1) + "\n")
-    print(json.dumps(_clean(summary)) if args.json else format_summary(summary))
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(json.dumps(summary) if args.json else format_summary(summary))
     return 0
 
 
-def _clean(obj):
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return str(obj)
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
+def _g(value: float | str) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def _dist_line(name: str, q: dict | None) -> str:
     if q is None:
         return f"{name}: none"
-    return (f"{name}: min {q['min']:.3g}, median {q['median']:.3g}, 90% {q['p90']:.3g}, "
-            f"99% {q['p99']:.3g}, max {q['max']:.3g}")
+    return (f"{name}: min {_g(q['min'])}, median {_g(q['median'])}, 90% {_g(q['p90'])}, "
+            f"99% {_g(q['p99'])}, max {_g(q['max'])}")
 
 
 def format_summary(summary: dict) -> str:
@@ -204,7 +193,7 @@ def format_summary(summary: dict) -> str:
     if summary["worst"]:
         lines.append("worst by |delta|: " + ", ".join(
             f"#{w['index']}" + (f" (target {w['target']})" if "target" in w else "")
-            + f" {w['abs_delta']:.3g}" + (f" err {w['error']:.3g}" if "error" in w else "")
+            + f" {_g(w['abs_delta'])}" + (f" err {_g(w['error'])}" if "error" in w else "")
             for w in summary["worst"]))
     if summary.get("figure"):
         lines.append(f"histogram: {summary['figure']}")

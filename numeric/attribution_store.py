@@ -38,7 +38,7 @@ from .errors import ArgumentError, IGVerifyError
 
 __all__ = ["ChunkedArray", "FORMAT", "MANIFEST", "Attributions", "IncompleteRunError",
            "chunk_name", "config_difference", "config_hash", "done_chunks", "load_attributions",
-           "plan_chunks", "read_manifest", "write_chunk", "write_manifest"]
+           "plan_chunks", "rank_share", "read_manifest", "write_chunk", "write_manifest"]
 
 FORMAT = "igverify-attributions/1"
 MANIFEST = "manifest.json"
@@ -54,6 +54,16 @@ def plan_chunks(examples: int, chunk_size: int) -> list[tuple[int, int]]:
     """The example ranges [start, stop) of the chunks: fixed boundaries at multiples of
     ``chunk_size``, whatever the number of processes, so every run computes the same chunks."""
     return [(s, min(s + chunk_size, examples)) for s in range(0, examples, chunk_size)]
+
+
+def rank_share(todo: Sequence, rank: int, world: int) -> list:
+    """The contiguous run of ``todo`` (the chunks still to do) that rank ``rank`` of
+    ``world`` takes: the runs are disjoint, cover ``todo``, and differ in length by at most 1.
+
+    >>> [rank_share(plan_chunks(10, 3), r, 2) for r in range(2)]
+    [[(0, 3), (3, 6)], [(6, 9), (9, 10)]]
+    """
+    return list(todo[rank * len(todo) // world:(rank + 1) * len(todo) // world])
 
 
 def chunk_name(start: int) -> str:

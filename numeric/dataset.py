@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import inspect
+import math
 import os
 import time
 from collections.abc import Callable
@@ -41,6 +42,7 @@ from .attribution_store import (
     done_chunks,
     load_attributions,
     plan_chunks,
+    rank_share,
     read_manifest,
     write_chunk,
     write_manifest,
@@ -76,6 +78,38 @@ class RunReport:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The settings of one run (see :func:`attribute_dataset`)."""
+
+    method: str
+    steps: int
+    target: object
+    baseline: object
+    batch_size: int
+    points_per_pass: int | None
+    tolerance: float | None
+    dtype: torch.dtype | None
+    overwrite: bool
+    progress: bool | None
+    model_name: str | None
+    data_name: str | None
+    workers: int
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What the probe of item 0 fixed: input shape and dtype, device, target rule, outputs
+    per example, baseline."""
+
+    shape: tuple
+    dtype: torch.dtype
+    device: torch.device
+    rule: object
+    outputs: tuple
+    baseline: object
 
 
 # ------------------------------------------------------------------------------ arguments
@@ -261,8 +295,8 @@ def attribute_dataset(model: Callable, dataset, out_dir: str | os.PathLike, *,
                       points_per_pass: int | None = None, tolerance: float | None = None,
                       dtype: torch.dtype | None = None, overwrite: bool = False,
                       device: str | torch.device | None = None, progress: bool | None = None,
-                      model_name: str | None = None, data_name: str | None = None
-                      ) -> RunReport:
+                      model_name: str | None = None, data_name: str | None = None,
+                      workers: int = 0) -> RunReport:
     """Integrated gradients of every example of ``dataset`` (a ``torch.utils.data.Dataset``
     of input tensors or (input, label) pairs), written to ``out_dir`` in chunks of
     ``batch_size`` examples; under ``torchrun`` the ranks share the chunks.
@@ -275,7 +309,8 @@ def attribute_dataset(model: Callable, dataset, out_dir: str | os.PathLike, *,
     parameters', else the data's); the model is copied when it must change device or dtype.
     ``device``: default ``cuda:LOCAL_RANK`` when CUDA is available, else the CPU.
     ``progress``: a tqdm bar on rank 0 (None: only on a terminal). ``model_name`` and
-    ``data_name`` are recorded in the manifest (the CLI records the factories).
+    ``data_name`` are recorded in the manifest (the CLI records the factories). ``workers``:
+    DataLoader worker processes reading the items (0: read in this process).
 
     Returns a :class:`RunReport`; read the results with
     :func:`numeric.load_attributions`. Example: see the module docstring.
@@ -283,9 +318,10 @@ def attribute_dataset(model: Callable, dataset, out_dir: str | os.PathLike, *,
     started = time.perf_counter()
     if method not in METHODS:
         raise ArgumentError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    for name, value in (("steps", steps), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ArgumentError(f"{name} must be a positive int, got {value!r}")
+    for name, value, least in (("steps", steps, 1), ("batch_size", batch_size, 1),
+                               ("workers", workers, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ArgumentError(f"{name} must be an int >= {least}, got {value!r}")
     if tolerance is not None:
         if not _error_support():
             raise ArgumentError("tolerance is not available: this version's "
@@ -306,16 +342,15 @@ def attribute_dataset(model: Callable, dataset, out_dir: str | os.PathLike, *,
     dev = torch.device(device) if device is not None else None
     ctx = _Dist(dev)
     try:
-        return _run(ctx, model, dataset, folder, examples, dev, method, steps, target, baseline,
-                    batch_size, points_per_pass, tolerance, dtype, overwrite, progress,
-                    model_name, data_name, started)
+        opts = _Options(method, steps, target, baseline, batch_size, points_per_pass, tolerance,
+                        dtype, overwrite, progress, model_name, data_name, workers)
+        return _run(ctx, model, dataset, folder, examples, dev, opts, started)
     finally:
         ctx.close()
 
 
-def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, method, steps, target,
-         baseline, batch_size, points_per_pass, tolerance, dtype, overwrite, progress,
-         model_name, data_name, started) -> RunReport:
+def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Options,
+         started: float) -> RunReport:
     if dev is None:
         dev = torch.device("cuda", ctx.local_rank % torch.cuda.device_count()) \
             if torch.cuda.is_available() else torch.device("cpu")
@@ -327,6 +362,7 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, method, s
               if p.dtype.is_floating_point]
     x0, label0 = _split_item(dataset[0], 0)
     xl, _ = _split_item(dataset[examples - 1], examples - 1)
+    dtype = o.dtype
     if dtype is not None and not dtype.is_floating_point:
         raise ArgumentError(f"dtype must be a floating-point type, got {dtype}")
     if params and any(p.device != dev or (dtype and p.dtype != dtype) for p in params):
@@ -348,31 +384,31 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, method, s
     if not isinstance(out, torch.Tensor) or out.dim() < 1:
         raise ArgumentError("the model must return a tensor with a batch dimension")
     outputs = tuple(out.shape[1:])
-    rule = _target_rule(target, label0 is not None, outputs)
-    base, base_desc = _baseline(baseline, shape, dtype, dev)
+    rule = _target_rule(o.target, label0 is not None, outputs)
+    base, base_desc = _baseline(o.baseline, shape, dtype, dev)
     config = {
-        "model": model_name or type(model).__qualname__,
+        "model": o.model_name or type(model).__qualname__,
         "model_sha256": _model_digest(model),
-        "data": data_name or type(dataset).__qualname__,
+        "data": o.data_name or type(dataset).__qualname__,
         "data_sha256": _digest(x0, xl) if label0 is None else
         _digest(x0, xl, torch.tensor([label0])),
         "examples": examples, "item_shape": list(shape), "outputs": list(outputs),
-        "method": method, "steps": steps, "tolerance": tolerance,
+        "method": o.method, "steps": o.steps, "tolerance": o.tolerance,
         "target": rule if rule is not None else "none", "baseline": base_desc,
         "dtype": str(dtype).replace("torch.", ""), "device": dev.type,
-        "batch_size": batch_size, "points_per_pass": points_per_pass,
+        "batch_size": o.batch_size, "points_per_pass": o.points_per_pass,
         "versions": _versions(),
     }
     _same_on_every_rank(ctx, config)
     digest = config_hash(config)
-    plan = plan_chunks(examples, batch_size)
+    plan = plan_chunks(examples, o.batch_size)
     counter = f"igverify/{digest[:16]}/done"
     status, error = 0, None
     done = [False] * len(plan)
     base_count = 0
     if ctx.rank == 0:
         try:
-            done = _prepare(folder, config, plan, overwrite)
+            done = _prepare(folder, config, plan, o.overwrite)
         except IGVerifyError as exc:
             status, error = 1, exc
         if ctx.store is not None:
@@ -384,7 +420,7 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, method, s
         raise RankAborted("rank 0 refused the run")
     done = [bool(v) for v in shared[1:]]
     todo = [c for c, d in zip(plan, done, strict=True) if not d]
-    mine = todo[ctx.rank * len(todo) // ctx.world:(ctx.rank + 1) * len(todo) // ctx.world]
+    mine = rank_share(todo, ctx.rank, ctx.world)
     remaining = sum(b - a for a, b in todo)
     resumed = examples - remaining
     bar = None
@@ -392,16 +428,20 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, method, s
         from tqdm.auto import tqdm
 
         bar = tqdm(total=examples, initial=resumed, unit="ex", desc="attribute",
-                   disable=None if progress is None else not progress, dynamic_ncols=True)
+                   disable=None if o.progress is None else not o.progress, dynamic_ncols=True)
     computed = 0
     seconds = 0.0
     try:
-        for start, stop in mine:
-            t0 = time.perf_counter()
-            tensors = _chunk(model, dataset, start, stop, shape, dtype, dev, rule, outputs,
-                             base, method, steps, points_per_pass, tolerance)
+        spec = _Spec(shape, dtype, dev, rule, outputs, base)
+        loader = torch.utils.data.DataLoader(
+            dataset, batch_sampler=[range(a, b) for a, b in mine], num_workers=o.workers,
+            collate_fn=_items)
+        t0 = time.perf_counter()
+        for (start, stop), items in zip(mine, loader, strict=True):
+            tensors = _chunk(model, items, start, spec, o)
             write_chunk(folder, digest, start, stop, tensors)
             seconds += time.perf_counter() - t0
+            t0 = time.perf_counter()
             computed += stop - start
             if ctx.store is not None:
                 total_now = int(ctx.store.add(counter, stop - start)) - base_count
@@ -500,36 +540,42 @@ def _prepare(folder: Path, config: dict, plan: list, overwrite: bool) -> list[bo
     return [False] * len(plan)
 
 
-def _chunk(model, dataset, start: int, stop: int, shape: tuple, dtype, dev, rule, outputs,
-           base, method: str, steps: int, points_per_pass, tolerance) -> dict:
+def _items(items: list) -> list:
+    """The DataLoader's collate function: the items as they are (checked in :func:`_chunk`)."""
+    return items
+
+
+def _chunk(model, items: list, start: int, spec: _Spec, o: _Options) -> dict:
     xs, labels = [], []
-    for i in range(start, stop):
-        x, label = _split_item(dataset[i], i)
-        if tuple(x.shape) != shape:
+    for i, item in enumerate(items, start):
+        x, label = _split_item(item, i)
+        if tuple(x.shape) != spec.shape:
             raise DimensionError(f"dataset item {i} has shape {tuple(x.shape)}, item 0 has "
-                                 f"{shape}; every input needs the same shape")
-        if rule == "label":
+                                 f"{spec.shape}; every input needs the same shape")
+        if spec.rule == "label":
             if label is None:
                 raise ArgumentError(f"dataset item {i} has no label, item 0 has one")
-            if not 0 <= label < outputs[0]:
+            if not 0 <= label < spec.outputs[0]:
                 raise ArgumentError(f"the label {label} of dataset item {i} is out of range "
-                                    f"for a model with {outputs[0]} outputs")
+                                    f"for a model with {spec.outputs[0]} outputs")
         xs.append(x)
         labels.append(label)
-    x = torch.stack(xs).to(device=dev, dtype=dtype)
-    if rule is None:
+    dev = spec.device
+    x = torch.stack(xs).to(device=dev, dtype=spec.dtype)
+    if spec.rule is None:
         tgt = None
-    elif rule == "label":
+    elif spec.rule == "label":
         tgt = torch.tensor(labels, dtype=torch.int64, device=dev)
-    elif rule == "predicted":
+    elif spec.rule == "predicted":
         with torch.no_grad():
             tgt = model(x).argmax(1)
     else:
-        tgt = torch.full((len(xs),), rule, dtype=torch.int64, device=dev)
+        tgt = torch.full((len(xs),), spec.rule, dtype=torch.int64, device=dev)
+    tolerance = o.tolerance
     kwargs = {"tolerance": tolerance, "return_error": True} if tolerance is not None else {}
-    result = integrated_gradients(model, x, baselines=base, target=tgt, steps=steps,
-                                  method=method, batch_size=points_per_pass, return_delta=True,
-                                  **kwargs)
+    result = integrated_gradients(model, x, baselines=spec.baseline, target=tgt, steps=o.steps,
+                                  method=o.method, batch_size=o.points_per_pass,
+                                  return_delta=True, **kwargs)
     out = {"attributions": result[0], "delta": result[1]}
     if tolerance is not None:
         out["error"] = result[2]
@@ -541,12 +587,18 @@ def _chunk(model, dataset, start: int, stop: int, shape: tuple, dtype, dev, rule
 # ------------------------------------------------------------------------------ summary
 
 
+def _number(value: float) -> float | str:
+    """A float, or its name ('nan', 'inf') when it is not finite (JSON has no such floats)."""
+    value = float(value)
+    return value if math.isfinite(value) else str(value)
+
+
 def _quantiles(values: np.ndarray) -> dict | None:
     if values.size == 0:
         return None
     q = np.quantile(values, [0.0, 0.5, 0.9, 0.99, 1.0])
-    return {"min": float(q[0]), "median": float(q[1]), "p90": float(q[2]),
-            "p99": float(q[3]), "max": float(q[4]), "mean": float(values.mean())}
+    return {"min": _number(q[0]), "median": _number(q[1]), "p90": _number(q[2]),
+            "p99": _number(q[3]), "max": _number(q[4]), "mean": _number(values.mean())}
 
 
 def summarize(out_dir: str | os.PathLike, report: RunReport | None = None,
@@ -566,14 +618,14 @@ def summarize(out_dir: str | os.PathLike, report: RunReport | None = None,
     result = load_attributions(out_dir, partial=True)
     delta = np.abs(np.asarray(result["delta"], dtype=np.float64))
     error = np.asarray(result["error"], dtype=np.float64) if "error" in result else None
-    order = np.argsort(-delta, kind="stable")[:worst]
+    order = np.argsort(-np.nan_to_num(delta, nan=np.inf), kind="stable")[:worst]  # nan first
     worst_rows = []
     for i in order:
-        row = {"index": int(result["index"][i]), "abs_delta": float(delta[i])}
+        row = {"index": int(result["index"][i]), "abs_delta": _number(delta[i])}
         if "target" in result:
             row["target"] = int(result["target"][i])
         if error is not None:
-            row["error"] = float(error[i])
+            row["error"] = _number(error[i])
         worst_rows.append(row)
     config = result.manifest["config"]
     summary = {

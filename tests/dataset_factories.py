@@ -72,3 +72,18 @@ def broken() -> torch.nn.Module:
 
 
 not_a_function = 3
+
+
+def nan_model() -> torch.nn.Module:
+    """Gives NaN on example 5 (its first feature is set to 0.123 by :func:`nan_data`)."""
+    class NanAt(torch.nn.Module):
+        def forward(self, x):
+            out = model()(x)
+            return torch.where((x[:, :1] == 0.123), torch.nan, out)
+    return NanAt()
+
+
+def nan_data() -> torch.utils.data.Dataset:
+    x, y = inputs()
+    x[5, 0] = 0.123
+    return torch.utils.data.TensorDataset(x, y)

@@ -18,9 +18,16 @@ import dataset_factories as factories
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from numeric import integrated_gradients
-from numeric.attribution_store import IncompleteRunError, load_attributions
+from numeric.attribution_store import (
+    IncompleteRunError,
+    load_attributions,
+    plan_chunks,
+    rank_share,
+)
 from numeric.cli import main
 from numeric.dataset import attribute_dataset
 
@@ -55,6 +62,19 @@ def _same_bits(a, b) -> None:
 def _only_safe_files(out: Path) -> None:
     names = {p.name for p in out.iterdir()}
     assert all(n.endswith((".safetensors", ".json", ".png")) for n in names), names
+
+
+@given(st.integers(1, 500), st.integers(1, 64), st.integers(1, 16),
+       st.lists(st.booleans(), max_size=600))
+def test_every_example_is_given_to_exactly_one_rank(examples, chunk, world, done):
+    plan = plan_chunks(examples, chunk)
+    assert plan[0][0] == 0 and plan[-1][1] == examples
+    assert all(a < b == c for (a, b), (c, _) in zip(plan, plan[1:] + [(plan[-1][1], 0)]))
+    assert all(b - a == chunk for a, b in plan[:-1])  # boundaries at multiples of the chunk
+    todo = [c for c, d in zip(plan, done + [False] * len(plan)) if not d]
+    shares = [rank_share(todo, r, world) for r in range(world)]
+    assert [c for share in shares for c in share] == todo  # disjoint, in order, all of them
+    assert max(map(len, shares)) - min(map(len, shares)) <= 1
 
 
 @pytest.mark.slow
@@ -160,6 +180,12 @@ def test_equals_integrated_gradients_on_the_whole_dataset(tmp_path, baseline):
     np.testing.assert_allclose(got["delta"], attr.sum(1).numpy() - gap.numpy(), atol=1e-12)
 
 
+def test_dataloader_workers_give_the_same_bits(tmp_path):
+    _single(tmp_path / "w0")
+    _single(tmp_path / "w2", workers=2)
+    _same_bits(load_attributions(tmp_path / "w0"), load_attributions(tmp_path / "w2"))
+
+
 def test_predicted_target_and_a_fixed_target(tmp_path):
     model = factories.model()
     x, _ = factories.inputs()
@@ -198,6 +224,18 @@ def test_cli_summary_and_files(tmp_path, capsys):
     code, out, _ = _cli(capsys, *FACTORIES, "--out", str(tmp_path), *OPTIONS, "--json")
     again = json.loads(out)
     assert code == 0 and again["resumed"] == 40 and again["computed"] == 0
+
+
+def test_a_nan_example_is_the_worst_and_json_stays_valid(tmp_path, capsys):
+    code, out, _ = _cli(capsys, "--model", "dataset_factories:nan_model", "--data",
+                        "dataset_factories:nan_data", "--out", str(tmp_path), *OPTIONS, "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert (summary["worst"][0]["index"], summary["worst"][0]["abs_delta"]) == (5, "nan")
+    assert summary["abs_delta"]["max"] == "nan"
+    code, out, _ = _cli(capsys, "--model", "dataset_factories:nan_model", "--data",
+                        "dataset_factories:nan_data", "--out", str(tmp_path), *OPTIONS)
+    assert "worst by |delta|: #5 (target " in out and "nan" in out
 
 
 def test_a_different_configuration_is_refused_naming_the_difference(tmp_path, capsys):
