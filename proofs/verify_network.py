@@ -10,10 +10,11 @@ re-checks with exact arithmetic (python-flint):
 
 1. the weights file is the one named, by its SHA-256;
 2. the breakpoints are rationals increasing in (0, 1), and there is one pattern per piece;
-3. on every piece, at its midpoint, every kink argument (a ReLU's input; a max-pool's chosen
-   entry minus each other entry) is affine in t under the stated pattern, and the stated
-   branch holds on the whole closed piece (checked at both ends): a ReLU bit 1 needs its
-   input >= 0 there, bit 0 needs it <= 0, a max-pool's chosen entry is >= every other entry.
+3. on every piece, under the stated pattern, every unit is v + t s (exact v, s), so every
+   kink argument (a ReLU's input; a max-pool's chosen entry minus each other entry) is
+   affine in t, and the stated branch holds on the whole closed piece (checked at both
+   ends): a ReLU bit 1 needs its input >= 0 there, bit 0 needs it <= 0, a max-pool's chosen
+   entry is >= every other entry.
    A kink argument identically 0 on the piece (a flat tie) must take the canonical branch
    (ReLU: 0; max-pool: the first tied entry);
 4. every breakpoint is a root of a moving kink argument of the piece before it (no
@@ -276,9 +277,9 @@ def _units(step: _Kink, n_in: int) -> int:
 
 def _evaluate(steps: list, v: np.ndarray, s: np.ndarray, lo, hi, choices: list,
               log: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Values v and path slopes s (units, P) at the pieces' midpoints, through the layers
-    under the stated choices (consumed from the front), checking each choice on the whole
-    closed piece [lo, hi]; ``log`` collects, per kink, what the gradient and step 4 need."""
+    """Each unit as v + t s on each piece (v, s: (units, P), exact), through the layers under
+    the stated choices (consumed from the front), checking each choice on the whole closed
+    piece [lo, hi]; ``log`` collects, per kink, what the gradient and step 4 need."""
     for step in steps:
         if isinstance(step, _Lin):
             v, s = _mul(step.mat, v), _mul(step.mat, s)
@@ -292,11 +293,10 @@ def _evaluate(steps: list, v: np.ndarray, s: np.ndarray, lo, hi, choices: list,
                 sv, ss = _evaluate(step.shortcut, v, s, lo, hi, choices, log)
                 v, s = bv + sv, bs + ss
         else:
-            mid = (lo + hi) / 2
             choice = choices.pop(0)
             k = len(log["kinks"])
             if step.kind == "relu":
-                at_lo, at_hi = v + (lo - mid) * s, v + (hi - mid) * s
+                at_lo, at_hi = v + lo * s, v + hi * s
                 flat = (v == 0) & (s == 0)
                 on = choice == 1
                 bad = np.where(on, (at_lo < 0) | (at_hi < 0), (at_lo > 0) | (at_hi > 0))
@@ -320,8 +320,8 @@ def _evaluate(steps: list, v: np.ndarray, s: np.ndarray, lo, hi, choices: list,
                 cv = np.take_along_axis(wv, choice[:, None], 1)[:, 0]
                 cs = np.take_along_axis(ws, choice[:, None], 1)[:, 0]
                 dv, ds = cv[:, None] - wv, cs[:, None] - ws        # chosen minus each
-                at_lo = dv + (lo - mid)[None] * ds
-                at_hi = dv + (hi - mid)[None] * ds
+                at_lo = dv + lo[None] * ds
+                at_hi = dv + hi[None] * ds
                 bad = ok[:, :, None] & ((at_lo < 0) | (at_hi < 0))
                 flat = ok[:, :, None] & (dv == 0) & (ds == 0)       # tied with the chosen
                 first = flat.argmax(axis=1)                         # the chosen is tied
@@ -455,8 +455,7 @@ def _check_example(net: _Network, ex: Any, k: int) -> None:
     choices = _decode(net, kinks, patterns, len(x), k)
     lo = np.array(ends[:-1], dtype=object)[None, :]
     hi = np.array(ends[1:], dtype=object)[None, :]
-    mid = (lo + hi) / 2
-    v = base[:, None] + d[:, None] * mid
+    v = np.repeat(base[:, None], P, 1)           # the input is base + t d on every piece
     s = np.repeat(d[:, None], P, 1)
     log = {"kinks": [], "root": np.zeros(P, dtype=bool)}
     out_v, out_s = _evaluate(net.steps, v, s, lo, hi, list(choices), log)
@@ -476,7 +475,8 @@ def _check_example(net: _Network, ex: Any, k: int) -> None:
         dirs = np.full((len(x), 2 * len(idx)), fq(0), dtype=object)
         dirs[idx, np.arange(len(idx))] = fq(1)
         dirs[idx, len(idx) + np.arange(len(idx))] = fq(-1)
-        _, ds = _one_sided(net.steps, v[:, p].copy(), dirs)
+        mid = (ends[p] + ends[p + 1]) / 2
+        _, ds = _one_sided(net.steps, base + d * mid, dirs)
         right, left = ds[target, :len(idx)], -ds[target, len(idx):]
         if (right != left).any():
             i = idx[np.flatnonzero(right != left)[0]]

@@ -263,3 +263,41 @@ def test_malformed_certificate_is_a_certificate_error(cert):
     _edit(path, lambda ex: ex.__setitem__("breakpoints", "1/2"))
     with pytest.raises(CertificateError):
         verify_file(str(path))
+
+
+def test_leaky_relu_and_average_pool_equal_the_symbolic_engine():
+    # avg-pool 1x2 then leaky relu (slope 1/8): F = lrelu((x1 + x2)/2 * 3/2 - 1/4) ...
+    net = _net(nn.Conv2d(1, 1, 1), nn.AvgPool2d((1, 2)), nn.LeakyReLU(0.125), nn.Flatten(),
+               nn.Linear(1, 1), weights=[[1.5], [-0.25], [[2.0]], [0.5]])
+    x, base = torch.tensor([[[[1.0, 0.5]]]]), torch.tensor([[[[-1.0, 0.25]]]])
+    r = certified_integrated_gradients(net, x, base)
+    a = symbolic_ig(to_function(net, input_shape=(1, 1, 2)), [1, sp.Rational(1, 2)],
+                    baseline=[-1, sp.Rational(1, 4)])
+    assert r.values[0] == tuple(Fraction(str(v)) for v in a.values)
+    assert len(r.breakpoints[0]) == 1
+
+
+def test_residual_and_batch_norm_against_the_float_walk(tmp_path):
+    from numeric import Residual, exact_integrated_gradients
+
+    torch.manual_seed(3)
+    body = nn.Sequential(nn.Conv2d(2, 2, 3, padding=1), nn.BatchNorm2d(2), nn.ReLU(),
+                         nn.Conv2d(2, 2, 3, padding=1))
+    net = nn.Sequential(Residual(body), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                        nn.Linear(8, 3)).double()
+    with torch.no_grad():
+        body[1].running_mean.uniform_(-0.5, 0.5)
+        body[1].running_var.uniform_(0.5, 2.0)
+    net.eval()
+    x = torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    r = certified_integrated_gradients(net, x, target=[0, 2])
+    walk = exact_integrated_gradients(net, x, target=[0, 2])
+    assert torch.allclose(r.attributions, walk.attributions, rtol=0, atol=1e-12)
+    assert r.completeness_gap == [0, 0]
+    path = tmp_path / "res.json"
+    r.certificate().write(str(path))
+    assert verify_file(str(path)) is None
+    data = json.loads(path.read_text())
+    data["examples"][1]["attributions"][5] = "12345/7"
+    path.write_text(json.dumps(data))
+    assert "example 1: attribution 5" in verify_file(str(path))
