@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from .verify import CertificateError
+from .errors import CertificateError
 
 __all__ = ["summary", "verify_network"]
 
