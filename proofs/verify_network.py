@@ -33,7 +33,7 @@ words; a malformed certificate or unreadable weights raise :class:`CertificateEr
 >>> verify_network({"kind": "network", "version": 2}, ".")
 Traceback (most recent call last):
 ...
-proofs.verify.CertificateError: unsupported network certificate version 2 (this verifier reads 1)
+proofs.errors.CertificateError: unsupported network certificate version 2 (this verifier reads 1)
 """
 
 from __future__ import annotations
