@@ -338,3 +338,13 @@ def test_residual_and_batch_norm_against_the_float_walk(tmp_path):
     data["examples"][1]["attributions"][5] = "12345/7"
     path.write_text(json.dumps(data))
     assert "example 1: attribution 5" in verify_file(str(path))
+
+
+def test_a_float32_model_is_certified_as_its_float32_weights_are():
+    # every float32 is a float64: the float32 model and its float64 copy are one function
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).eval()
+    x = torch.rand(2, 3)
+    r32 = certified_integrated_gradients(net, x, target=1)
+    r64 = certified_integrated_gradients(net.double(), x.double(), target=1)
+    assert r32.values == r64.values and r32.breakpoints == r64.breakpoints
