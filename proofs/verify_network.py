@@ -117,6 +117,7 @@ class _Network:
 
     def __init__(self, layers: Any, shape: tuple[int, ...], tensors: dict) -> None:
         self.tensors = tensors
+        self.size = int(np.prod(shape))
         self.steps, self.shape = self.build(layers, shape)
 
     def tensor(self, name: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -436,7 +437,8 @@ def _check_example(net: _Network, ex: Any, k: int) -> None:
     base = _exact(net.tensor(ex.get("baseline"))).ravel()
     n_out = int(np.prod(net.shape))
     target = ex.get("target")
-    if len(x) != len(base) or not isinstance(target, int) or not 0 <= target < n_out:
+    if len(x) != len(base) or len(x) != net.size or not isinstance(target, int) or \
+            isinstance(target, bool) or not 0 <= target < n_out:
         raise CertificateError(f"example {k}: input, baseline or target does not fit")
     cuts = [_rational(b, "a breakpoint") for b in ex.get("breakpoints", None) or []] \
         if isinstance(ex.get("breakpoints"), list) else None
