@@ -149,7 +149,13 @@ def _verify(args: argparse.Namespace) -> int:
         from .certificate import Derivation
 
         with open(args.file, encoding="utf-8") as source:
-            print(Derivation(_json.load(source)).text())
+            data = _json.load(source)
+        if isinstance(data, dict) and data.get("kind") == "network":
+            from .verify_network import summary
+
+            print(summary(data))
+        else:
+            print(Derivation(data).text())
     return 0
 
 

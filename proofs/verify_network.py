@@ -33,7 +33,7 @@ words; a malformed certificate or unreadable weights raise :class:`CertificateEr
 >>> verify_network({"kind": "network", "version": 2}, ".")
 Traceback (most recent call last):
 ...
-proofs.verify.CertificateError: unsupported network certificate version 2 (this verifier reads 1)
+proofs.errors.CertificateError: unsupported network certificate version 2 (this verifier reads 1)
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ import numpy as np
 
 from .errors import CertificateError
 
-__all__ = ["verify_network"]
+__all__ = ["summary", "verify_network"]
 
 
 class _Failed(Exception):
@@ -117,6 +117,7 @@ class _Network:
 
     def __init__(self, layers: Any, shape: tuple[int, ...], tensors: dict) -> None:
         self.tensors = tensors
+        self.size = int(np.prod(shape))
         self.steps, self.shape = self.build(layers, shape)
 
     def tensor(self, name: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -436,7 +437,8 @@ def _check_example(net: _Network, ex: Any, k: int) -> None:
     base = _exact(net.tensor(ex.get("baseline"))).ravel()
     n_out = int(np.prod(net.shape))
     target = ex.get("target")
-    if len(x) != len(base) or not isinstance(target, int) or not 0 <= target < n_out:
+    if len(x) != len(base) or len(x) != net.size or not isinstance(target, int) or \
+            isinstance(target, bool) or not 0 <= target < n_out:
         raise CertificateError(f"example {k}: input, baseline or target does not fit")
     cuts = [_rational(b, "a breakpoint") for b in ex.get("breakpoints", None) or []] \
         if isinstance(ex.get("breakpoints"), list) else None
@@ -600,3 +602,41 @@ def verify_network(data: Any, directory: str) -> str | None:
             raise
         raise CertificateError(f"malformed network certificate ({exc})") from None
     return None
+
+
+def summary(data: dict, shown: int = 8) -> str:
+    """A few lines on a (verified) network certificate: per example the target, the pieces,
+    the first breakpoints and attributions (exact, with their float values).
+
+    >>> print(summary({"layers": [{"op": "relu"}], "input_shape": [1], "examples": [
+    ...     {"target": 0, "breakpoints": ["1/3"], "attributions": ["2"],
+    ...      "F(input)": "2", "F(baseline)": "0"}]}))
+    network: relu; input shape (1,)
+    example 0, output 0: 2 pieces, F(input) - F(baseline) = 2 - 0
+      breakpoints: 1/3 (0.3333333333333333)
+      attributions: 2 (2.0)
+    """
+    def ops(layers: list) -> list[str]:
+        out = []
+        for layer in layers:
+            if layer.get("op") == "residual":
+                out.append("residual(" + ", ".join(ops(layer.get("body") or [])) + ")")
+            else:
+                out.append(str(layer.get("op")))
+        return out
+
+    def show(values: list) -> str:
+        parts = [f"{v if len(v) <= 40 else v[:20] + '...'} ({float(Fraction(v))!r})"
+                 for v in values[:shown]]
+        more = f", ... ({len(values)} in all)" if len(values) > shown else ""
+        return ", ".join(parts) + more
+
+    lines = [f"network: {', '.join(ops(data['layers']))}; input shape "
+             f"{tuple(data['input_shape'])}"]
+    for k, ex in enumerate(data["examples"]):
+        lines.append(f"example {k}, output {ex['target']}: {len(ex['breakpoints']) + 1} "
+                     f"pieces, F(input) - F(baseline) = {ex['F(input)']} - "
+                     f"{ex['F(baseline)']}")
+        lines.append(f"  breakpoints: {show(ex['breakpoints']) or 'none'}")
+        lines.append(f"  attributions: {show(ex['attributions'])}")
+    return "\n".join(lines)

@@ -162,6 +162,42 @@ def test_certified_equals_the_symbolic_engine(case):
     assert r.completeness_gap == [0]
 
 
+@st.composite
+def planted_pools(draw):
+    """conv 1x1 (2 channels) -> ReLU -> 2x2 max-pool -> linear on a 1x2x2 input, with pool
+    entries that tie all along the path (equal pixels), dead channels or neither."""
+    w = [[draw(_small)], [draw(_small)]]
+    b = [draw(_small), draw(_small)]
+    out = [draw(_small), draw(_small)]
+    pix = st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0])
+    x = [draw(pix) for _ in range(4)]
+    base = [draw(pix) for _ in range(4)]
+    plant = draw(st.sampled_from(["tie", "dead", "none"]))
+    if plant == "tie":
+        x[1], base[1] = x[0], base[0]
+    elif plant == "dead":
+        b[0] = -8.0
+    net = _net(nn.Conv2d(1, 2, 1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+               nn.Linear(2, 1, bias=False), weights=[w, b, [out]])
+    return net, torch.tensor(x).reshape(1, 1, 2, 2), torch.tensor(base).reshape(1, 1, 2, 2)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(planted_pools())
+def test_certified_equals_the_symbolic_engine_on_max_pools(case):
+    net, x, base = case
+    f = to_function(net, input_shape=(1, 2, 2))
+    q = [[sp.Rational(*v.as_integer_ratio()) for v in t.reshape(-1).tolist()] for t in (x, base)]
+    try:
+        expected = symbolic_ig(f, q[0], baseline=q[1]).values
+    except ProofsNotDifferentiable:
+        with pytest.raises(NotDifferentiableError):
+            certified_integrated_gradients(net, x, base)
+        return
+    r = certified_integrated_gradients(net, x, base)
+    assert r.values[0] == tuple(Fraction(str(v)) for v in expected)
+
+
 def test_certified_equals_the_symbolic_engine_through_a_max_pool():
     net = _maxpool_net()
     x, base = torch.tensor([[[[2.0, 3.0]]]]), torch.tensor([[[[-1.0, 0.5]]]])
@@ -195,8 +231,9 @@ def _edit(path, change) -> None:
 def test_verify_command_exit_codes(cert, tmp_path):
     path, _ = cert
     run = [sys.executable, "-m", "proofs", "verify"]
-    ok = subprocess.run([*run, str(path)], capture_output=True, text=True)
+    ok = subprocess.run([*run, str(path), "--text"], capture_output=True, text=True)
     assert ok.returncode == 0 and "certificate holds" in ok.stdout
+    assert "3 pieces" in ok.stdout and "breakpoints: 5/12" in ok.stdout
     _edit(path, lambda ex: ex["attributions"].__setitem__(0, "1/7"))
     bad = subprocess.run([*run, str(path)], capture_output=True, text=True)
     assert bad.returncode == 1 and "attribution 0" in bad.stdout
@@ -301,3 +338,13 @@ def test_residual_and_batch_norm_against_the_float_walk(tmp_path):
     data["examples"][1]["attributions"][5] = "12345/7"
     path.write_text(json.dumps(data))
     assert "example 1: attribution 5" in verify_file(str(path))
+
+
+def test_a_float32_model_is_certified_as_its_float32_weights_are():
+    # every float32 is a float64: the float32 model and its float64 copy are one function
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).eval()
+    x = torch.rand(2, 3)
+    r32 = certified_integrated_gradients(net, x, target=1)
+    r64 = certified_integrated_gradients(net.double(), x.double(), target=1)
+    assert r32.values == r64.values and r32.breakpoints == r64.breakpoints
