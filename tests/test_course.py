@@ -118,7 +118,7 @@ def test_build_without_torch_leaves_out_notebook_6_and_says_how_to_get_it(tmp_pa
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_in_both_versions(name):
+def test_notebook_runs_in_both_versions(name, capfd):
     full = notebook(COURSE / f"{name}.py")
     n = _exercises(full)
 
@@ -139,6 +139,8 @@ def test_notebook_runs_in_both_versions(name):
     for answer in answers:
         if re.search(r"\d", answer):
             assert answer not in text, answer
+    # the kernels talk over local sockets: no plain-text TCP warning on the terminal
+    assert "TCP" not in capfd.readouterr().err
 
 
 @pytest.mark.slow
