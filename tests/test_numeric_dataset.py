@@ -300,6 +300,17 @@ def test_a_bad_item_stops_the_run_and_keeps_what_was_written(tmp_path, capsys):
         integrated_gradients(factories.model(), x[:8], target=y[:8], steps=8).numpy())
 
 
+def test_a_truncated_chunk_counts_as_missing_and_is_recomputed(tmp_path):
+    _single(tmp_path)
+    full = {k: np.array(v) for k, v in load_attributions(tmp_path).items()}  # not mapped
+    chunk = tmp_path / "chunk-000000012.safetensors"
+    chunk.write_bytes(chunk.read_bytes()[:-10])
+    with pytest.raises(IncompleteRunError, match="4 of 40 examples are missing"):
+        load_attributions(tmp_path)
+    _single(tmp_path)
+    _same_bits(full, load_attributions(tmp_path))
+
+
 def test_a_foreign_directory_is_refused(tmp_path, capsys):
     (tmp_path / "chunk-000000000.safetensors").write_bytes(b"not ours")
     code, _, err = _cli(capsys, *FACTORIES, "--out", str(tmp_path), *OPTIONS)
