@@ -28,6 +28,7 @@ import inspect
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -573,12 +574,20 @@ def _chunk(model, items: list, start: int, spec: _Spec, o: _Options) -> dict:
         tgt = torch.full((len(xs),), spec.rule, dtype=torch.int64, device=dev)
     tolerance = o.tolerance
     kwargs = {"tolerance": tolerance, "return_error": True} if tolerance is not None else {}
-    result = integrated_gradients(model, x, baselines=spec.baseline, target=tgt, steps=o.steps,
-                                  method=o.method, batch_size=o.points_per_pass,
-                                  return_delta=True, **kwargs)
+    with warnings.catch_warnings():
+        # an unmet tolerance is not lost: each example's estimate is stored, and 'met' says
+        # whether it meets the tolerance (counted in the summary), instead of one warning
+        # per chunk
+        warnings.filterwarnings("ignore", message=".*tolerance.*", category=UserWarning)
+        result = integrated_gradients(model, x, baselines=spec.baseline, target=tgt,
+                                      steps=o.steps, method=o.method,
+                                      batch_size=o.points_per_pass, return_delta=True, **kwargs)
     out = {"attributions": result[0], "delta": result[1]}
     if tolerance is not None:
-        out["error"] = result[2]
+        error = result[2].double()
+        scale = result[0].detach().double().abs().reshape(len(xs), -1).amax(1)
+        out["error"] = error
+        out["met"] = (error <= tolerance * scale).to(torch.uint8)
     if tgt is not None:
         out["target"] = tgt.to(torch.int64)
     return out
@@ -635,6 +644,9 @@ def summarize(out_dir: str | os.PathLike, report: RunReport | None = None,
         "abs_delta": _quantiles(delta), "error": _quantiles(error) if error is not None
         else None, "worst": worst_rows,
     }
+    if "met" in result:
+        summary["tolerance"] = config["tolerance"]
+        summary["tolerance_not_met"] = int((np.asarray(result["met"]) == 0).sum())
     if report is not None:
         summary.update({"computed": report.computed, "resumed": report.resumed,
                         "seconds": report.seconds, "world_size": report.world_size,
