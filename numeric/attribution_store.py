@@ -4,8 +4,9 @@ A run directory holds ``manifest.json`` (the run's configuration, its SHA-256 ha
 planned chunks: file name and example range) and one ``chunk-NNNNNN.safetensors`` per chunk
 (``attributions``, ``index`` int64, ``delta`` float64, ``target`` int64 where a target is
 chosen, ``error`` float64 and ``met`` uint8 (whether the estimate meets the tolerance) where a
-tolerance is given; the config hash and the range in the file's metadata). Every file is written under a temporary name and renamed when complete, so
-a chunk either exists whole or not at all; nothing is pickled, so loading never runs code.
+tolerance is given; the config hash and the range in the file's metadata). Every file is
+written under a temporary name, flushed and renamed when complete, so a chunk either exists
+whole or not at all; nothing is pickled, so loading never runs code.
 :func:`load_attributions` reads a run back, memory-mapped.
 
 >>> import tempfile, torch

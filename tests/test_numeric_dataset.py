@@ -29,7 +29,7 @@ from numeric.attribution_store import (
     rank_share,
 )
 from numeric.cli import main
-from numeric.dataset import attribute_dataset
+from numeric.dataset import _error_support, attribute_dataset
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -178,6 +178,24 @@ def test_equals_integrated_gradients_on_the_whole_dataset(tmp_path, baseline):
         base = torch.zeros_like(x) + baseline
         gap = (model(x) - model(base)).gather(1, y[:, None])[:, 0]
     np.testing.assert_allclose(got["delta"], attr.sum(1).numpy() - gap.numpy(), atol=1e-12)
+
+
+@pytest.mark.skipif(not _error_support(), reason="integrated_gradients has no tolerance=")
+def test_a_tolerance_stores_an_honest_error_estimate(tmp_path, capsys):
+    model = factories.tanh_model()
+    x, y = factories.inputs()
+    code, out, _ = _cli(capsys, "--model", "dataset_factories:tanh_model", "--data",
+                        "dataset_factories:data", "--out", str(tmp_path), *OPTIONS,
+                        "--tolerance", "1e-9", "--json")
+    assert code == 0
+    got = load_attributions(tmp_path)
+    assert got["error"].dtype == np.float64 and got["met"].tolist() == [1] * len(x)
+    assert json.loads(out)["tolerance_not_met"] == 0
+    # against Gauss-Legendre with 200 nodes on a smooth network (exact to rounding here)
+    ref = integrated_gradients(model, x, target=y, steps=200).numpy()
+    true = np.abs(np.asarray(got["attributions"]) - ref).max(1)
+    assert (true <= got["error"] + 1e-13).all()
+    assert (got["error"] <= 1e-9 * np.abs(ref).max(1)).all()
 
 
 def test_dataloader_workers_give_the_same_bits(tmp_path):
