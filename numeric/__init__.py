@@ -39,6 +39,7 @@ _LAZY = {
     "METHODS": "quadrature", "GaussLegendre": "quadrature", "QuadratureRule": "quadrature",
     "RiemannLeft": "quadrature", "RiemannMiddle": "quadrature", "RiemannRight": "quadrature",
     "RiemannTrapezoid": "quadrature", "quadrature_rule": "quadrature",
+    "ToleranceNotReached": "errors",
 }
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "RiemannMiddle",
     "RiemannRight",
     "RiemannTrapezoid",
+    "ToleranceNotReached",
     "attribute_dataset",
     "check_identities",
     "certified_integrated_gradients",

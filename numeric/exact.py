@@ -24,8 +24,16 @@ exactly at its kink (value and slope 0: a flat tie, e.g. a ReLU input that is 0 
 the gradient follows torch's convention (relu'(0) = 0) and a warning says so; entries of a
 max or max-pool that are equal all along take the first, as torch does. A float32 model is
 run in float64 by casting its tensors where they meet the float64 input; the model is not
-copied or changed. Prior art: ExactLine (Sotoudeh &
-Thakur (2019)) propagates the segment layer by layer instead of probing.
+copied or changed.
+
+What the operation checks cannot see is caught on the result: the first passes are re-run
+split and reordered (a forward that mixes its rows changes its output), F must agree at the
+common end of every two regions (a comparison reaching the output as a step makes F jump:
+refused by name), and the completeness gap must be within its rounding bound (else
+IntegrationError, or a warning with ``on_incomplete="warn"``). A region narrower than its
+ends' rounding (a ramp of slope ~1e14) is not lost: its width is taken from F's continuity.
+Scripted, traced or compiled models are refused (pass the eager module). Prior art:
+ExactLine (Sotoudeh & Thakur (2019)) propagates the segment layer by layer instead of probing.
 
 >>> import torch
 >>> net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.ReLU()).double()

@@ -10,16 +10,20 @@ not depend on the input run untouched. On tensors that do:
 - affine operations pass (linear, convolutions, sums, products and quotients by tensors that
   do not depend on the input, reshapes, indexing, pads, average pools, batch-norm and
   dropout in eval mode, ...);
-- kink operations (relu, relu6, leaky_relu, prelu, hardtanh, threshold, clamp, abs,
-  maximum/minimum, max/min/amax/amin/argmax/argmin over a dim, max-pool, comparisons, sign)
-  record each kink argument's value z and slope z' at the probe, and are re-computed as a
-  selection (``torch.where``/``gather``) of the branch that holds just to the right of the
-  probe: the branch is chosen by (value, slope) in lexicographic order, so a kink exactly at
-  the probe never stops the walk, and the forward value, the tangent and the gradient all
-  follow that branch;
+- kink operations (relu, relu6, leaky_relu, prelu, hardtanh, hardsigmoid, threshold, clamp,
+  abs, maximum/minimum, max/min/amax/amin/argmax/argmin over a dim, max-pool and adaptive max-
+  pool, sort/topk/kthvalue/median/cummax/cummin along a feature dimension, norms of order 1
+  and +-inf, l1_loss without reduction, comparisons, sign) record each kink argument's value z
+  and slope z' at the probe, and are re-computed as a selection (``torch.where``/``gather``)
+  of the branch that holds just to the right of the probe: the branch is chosen by (value,
+  slope) in lexicographic order, so a kink exactly at the probe never stops the walk, and the
+  forward value, the tangent and the gradient all follow that branch;
 - any other operation (tanh, sigmoid, softmax, exp, a product of two input-dependent tensors,
-  turning input values into Python numbers, ...) raises a one-line
-  :class:`~numeric.errors.UnsupportedFunctionError` naming the operation and where it ran.
+  ...) raises a one-line :class:`~numeric.errors.UnsupportedFunctionError` naming the
+  operation and where it ran; so do what mixes the probes (rows) of a batch (turning
+  input-dependent values or masks into Python values, ``.any()``/``.all()``, reductions over
+  dimension 0 or over everything) and what hides operations from the gradient
+  (``torch.no_grad``/``inference_mode``, ``detach``, custom ``torch.autograd.Function``s).
 
 Crossings ``t = m - z/z'`` are kept with an error bound relative to the magnitudes involved
 (the values and slopes feeding the operation), so crossings computed a rounding error away from
@@ -630,7 +634,205 @@ def _max_pool(probe, name, func, args, kwargs):
     return values, flat
 
 
+def _hardsigmoid(probe, name, func, args, kwargs):
+    """hardsigmoid(x) = min(max(x / 6 + 1/2, 0), 1)."""
+    x = _bind(args, kwargs, ("input", "inplace"), {"inplace": False})["input"]
+    y = x / 6.0 + 0.5
+    return _clamp_between(probe, name, y, 0.0, 1.0, run=lambda: torch.clamp(y, 0.0, 1.0))
+
+
+def _nan_to_num(probe, name, func, args, kwargs):
+    """The identity on finite values (the walk's values always are)."""
+    x = args[0] if args else kwargs["input"]
+    if not bool(torch.isfinite(_split(x)[0]).all()):
+        raise _refuse(probe.root, name, "meets a non-finite input-dependent value; "
+                      "method='exact' needs finite values")
+    return x.clone()
+
+
+def _norm(probe, name, func, args, kwargs):
+    """norm / vector_norm of order 1, inf or -inf over feature dimensions: sum |x|,
+    max |x|, min |x| (other orders are not piecewise linear)."""
+    a = _bind(args, kwargs, ("input", "p", "dim", "keepdim"), {"p": "fro", "dim": None,
+                                                               "keepdim": False})
+    order = kwargs.get("ord", a["p"])
+    if name != "norm":
+        order = kwargs.get("ord", args[1] if len(args) > 1 else 2)
+    x, dim, keepdim = a["input"], a["dim"], a["keepdim"]
+    if order not in (1, float("inf"), -float("inf")):
+        raise _refuse(probe.root, name, f"of order {order!r} is not piecewise linear (orders "
+                      "1, inf and -inf are); use method='gausslegendre'")
+    absx = _abs(probe, name, torch.abs, (x,), {})
+    if order == 1:
+        return absx.sum(dim, keepdim=keepdim)
+    reduce = "amax" if order > 0 else "amin"
+    return _reduce_max(probe, reduce, getattr(torch, reduce), (absx, dim, keepdim), {})
+
+
+def _l1_loss(probe, name, func, args, kwargs):
+    """l1_loss(x, y, reduction='none') = |x - y| (the reductions over the batch are refused
+    before, in _check_rows)."""
+    a = _bind(args, kwargs, ("input", "target"), {})
+    return _abs(probe, name, torch.abs, (a["input"] - a["target"],), {})
+
+
+def _ordered(probe: Probe, name: str, x: torch.Tensor, dim: int, descending: bool,
+             used: slice | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """x sorted along ``dim`` by the order that holds just to the right of the probe: by
+    value, near-equal values (within the rounding allowance) by slope. Returns (values,
+    indices) as torch.sort does. Recorded as kinks: the differences of adjacent entries
+    when every position is used (the order changes first where two neighbours cross), else
+    the differences between each entry at the positions ``used`` and all others (it leaves
+    its position where it crosses any of them)."""
+    d = dim % x.dim()
+    if d == 0:
+        raise _refuse(probe.root, name, "orders along the batch dimension, mixing examples; "
+                      "method='exact' needs the examples along dimension 0")
+    xl = x.movedim(d, -1)
+    with torch.no_grad():
+        u, du = _split(xl)
+        if descending:
+            u, du = -u, -du
+        su, sd = _scale(probe, name, xl)
+        shape = (probe.b,) + (1,) * (u.dim() - 1)
+        eu = (_C * _EPS * su).view(shape)
+        sv, perm = torch.sort(u, dim=-1, stable=True)
+        step = (sv[..., 1:] - sv[..., :-1] > eu).long()
+        gid_sorted = torch.cat([torch.zeros_like(step[..., :1]), step.cumsum(-1)], -1)
+        gid = torch.empty_like(gid_sorted).scatter_(-1, perm, gid_sorted)
+        by_slope = torch.argsort(du, dim=-1, stable=True)
+        order = by_slope.gather(-1, torch.argsort(gid.gather(-1, by_slope), dim=-1,
+                                                  stable=True))
+        us, dus = u.gather(-1, order), du.gather(-1, order)
+        if used is None:
+            diff, ddiff, valid = us[..., 1:] - us[..., :-1], dus[..., 1:] - dus[..., :-1], None
+        else:
+            pos = torch.arange(u.shape[-1], device=u.device)[used]
+            diff = u.unsqueeze(-2) - us[..., pos].unsqueeze(-1)
+            ddiff = du.unsqueeze(-2) - dus[..., pos].unsqueeze(-1)
+            valid = probe.rows((order[..., pos].unsqueeze(-1) != torch.arange(
+                u.shape[-1], device=u.device)).expand_as(diff), name)
+        if diff.numel():
+            probe.kink(probe.rows(diff, name), probe.rows(ddiff, name), su=su, sd=sd,
+                       valid=valid)
+    values = xl.gather(-1, order).movedim(-1, d)
+    idx = order.movedim(-1, d)
+    probe.taint(idx)
+    return values, idx
+
+
+def _sort(probe, name, func, args, kwargs):
+    a = _bind(args, kwargs, ("input", "dim", "descending"), {"dim": -1, "descending": False})
+    if isinstance(a["dim"], bool):          # sort(input, stable, dim=..., descending=...)
+        a = _bind(args[:1], kwargs, ("input",), {"dim": -1, "descending": False})
+    values, idx = _ordered(probe, name, a["input"], a["dim"], bool(a["descending"]))
+    return torch.return_types.sort((values, idx))
+
+
+def _topk(probe, name, func, args, kwargs):
+    a = _bind(args, kwargs, ("input", "k", "dim", "largest", "sorted"),
+              {"dim": -1, "largest": True, "sorted": True})
+    k = int(a["k"])
+    values, idx = _ordered(probe, name, a["input"], a["dim"], bool(a["largest"]),
+                           slice(0, k))
+    d = a["dim"]
+    return torch.return_types.topk((values.narrow(d, 0, k), idx.narrow(d, 0, k)))
+
+
+def _kth(probe, name, func, args, kwargs):
+    """kthvalue(input, k, dim, keepdim); median(input, dim, keepdim): the lower median,
+    the ((n - 1) // 2 + 1)-th smallest, as torch."""
+    if name == "median":
+        a = _bind(args, kwargs, ("input", "dim", "keepdim"), {"dim": None, "keepdim": False})
+        a["k"] = (a["input"].shape[a["dim"]] - 1) // 2 + 1
+    else:
+        a = _bind(args, kwargs, ("input", "k", "dim", "keepdim"), {"dim": -1,
+                                                                   "keepdim": False})
+    k, d = int(a["k"]), a["dim"]
+    values, idx = _ordered(probe, name, a["input"], d, False, slice(k - 1, k))
+    values, idx = values.narrow(d, k - 1, 1), idx.narrow(d, k - 1, 1)
+    if not a["keepdim"]:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    out_type = torch.return_types.median if name == "median" else torch.return_types.kthvalue
+    return out_type((values, idx))
+
+
+def _cummax(probe, name, func, args, kwargs):
+    """cummax/cummin along a feature dimension: the max of each prefix (a window max)."""
+    a = _bind(args, kwargs, ("input", "dim"), {})
+    x, d = a["input"], a["dim"] % a["input"].dim()
+    y = -x if name == "cummin" else x
+    n = y.shape[d]
+    yl = y.movedim(d, -1)
+    keep = torch.ones(n, n, dtype=torch.bool, device=yl.device).tril()
+    w = yl.unsqueeze(-2).expand(*yl.shape[:-1], n, n).masked_fill(~keep, -float("inf"))
+    values, idx = _window_max(probe, name, w)
+    if name == "cummin":
+        values = -values
+    values, idx = values.movedim(-1, d), idx.movedim(-1, d)
+    probe.taint(idx)
+    return getattr(torch.return_types, name)((values, idx))
+
+
+def _adaptive_max_pool(probe, name, func, args, kwargs):
+    """adaptive_max_pool{1,2,3}d: a max over windows [floor(i L / O), ceil((i + 1) L / O))."""
+    n = int(name[len("adaptive_max_pool")])
+    a = _bind(args, kwargs, ("input", "output_size", "return_indices"),
+              {"return_indices": False})
+    x = a["input"]
+    if x.dim() != n + 2:
+        raise _refuse(probe.root, name, f"needs a batched input (N, C, {n} spatial dims) "
+                      "for method='exact'")
+    sizes = x.shape[2:]
+    size = a["output_size"]
+    size = tuple(size) if isinstance(size, (tuple, list)) else (size,) * n
+    outs = [int(o) if o is not None else sizes[i] for i, o in enumerate(size)]
+    w = x
+    valid = torch.ones((), dtype=torch.bool, device=x.device)
+    coords = []
+    for i in range(n):
+        length, o = sizes[i], outs[i]
+        starts = torch.tensor([(j * length) // o for j in range(o)], device=x.device)
+        ends = torch.tensor([-((-(j + 1) * length) // o) for j in range(o)], device=x.device)
+        k = int((ends - starts).max())
+        pos = starts[:, None] + torch.arange(k, device=x.device)
+        ok = pos < ends[:, None]
+        pos = torch.where(ok, pos, starts[:, None])
+        coords.append(pos)
+        dim = 2 + 2 * i
+        w = w.index_select(dim, pos.reshape(-1)).unflatten(dim, (o, k))
+        valid = valid.unsqueeze(-1).unsqueeze(-1) & ok
+    order = [0, 1] + [2 + 2 * i for i in range(n)] + [3 + 2 * i for i in range(n)]
+    w = w.permute(*order)
+    valid = valid.permute(*[2 * i for i in range(n)], *[2 * i + 1 for i in range(n)])
+    w = w.masked_fill(~valid, -float("inf"))
+    w = w.reshape(*w.shape[:2 + n], -1)
+    values, idx = _window_max(probe, name, w)
+    if not (a["return_indices"] or name.endswith("with_indices")):
+        return values
+    ks = [c.shape[1] for c in coords]
+    flat = torch.zeros_like(idx)
+    rem = idx
+    parts = []
+    for i in reversed(range(n)):
+        parts.append(rem % ks[i])
+        rem = rem // ks[i]
+    parts.reverse()
+    for i in range(n):
+        shape = [1] * idx.dim()
+        shape[2 + i] = outs[i]
+        row = torch.arange(outs[i], device=idx.device).view(shape).expand_as(idx)
+        flat = flat * sizes[i] + coords[i][row, parts[i]]
+    probe.taint(flat)
+    return values, flat
+
+
 _KINKS: dict[str, Callable] = {
+    "hardsigmoid": _hardsigmoid, "nan_to_num": _nan_to_num, "norm": _norm,
+    "linalg_vector_norm": _norm, "vector_norm": _norm, "l1_loss": _l1_loss, "sort": _sort,
+    "topk": _topk, "kthvalue": _kth, "median": _kth, "cummax": _cummax, "cummin": _cummax,
+    **{f"adaptive_max_pool{d}d{s}": _adaptive_max_pool for d in (1, 2, 3)
+       for s in ("", "_with_indices")},
     "relu": _relu, "relu_": _relu, "leaky_relu": _leaky_relu, "prelu": _prelu,
     "hardtanh": _hardtanh, "relu6": _relu6, "threshold": _threshold, "clamp": _clamp,
     "clip": _clamp, "clamp_min": _clamp, "clamp_max": _clamp, "abs": _abs,
@@ -657,7 +859,7 @@ pixel_unshuffle channel_shuffle native_channel_shuffle fold to type double float
 type_as masked_fill where index_add index_copy index_put index_fill scatter scatter_add
 masked_scatter masked_select copy zero fill select_scatter slice_scatter diagonal_scatter
 as_strided sum_to_size cpu cuda resolve_conj resolve_neg conj real identity cumulative_trapezoid
-trapezoid alias
+trapezoid alias max_unpool1d max_unpool2d max_unpool3d
 """.split())
 #: products: at most one factor may depend on the input (index of the additive argument)
 _PRODUCTS = frozenset("""

@@ -43,15 +43,11 @@ from typing import Any
 
 import sympy as sp
 
-from .errors import IGVerifyError, ParseError, count
+from .errors import CertificateError, IGVerifyError, ParseError, count
 from .parse import parse_expression, parse_number
 
 MAX_BRACKET = sp.Rational(1, 10**10)
 DIGITS = 50
-
-
-class CertificateError(IGVerifyError, ValueError):
-    """A certificate that is not one: bad JSON, missing fields, unreadable expressions."""
 
 
 class _Failed(Exception):

@@ -10,10 +10,11 @@ re-checks with exact arithmetic (python-flint):
 
 1. the weights file is the one named, by its SHA-256;
 2. the breakpoints are rationals increasing in (0, 1), and there is one pattern per piece;
-3. on every piece, at its midpoint, every kink argument (a ReLU's input; a max-pool's chosen
-   entry minus each other entry) is affine in t under the stated pattern, and the stated
-   branch holds on the whole closed piece (checked at both ends): a ReLU bit 1 needs its
-   input >= 0 there, bit 0 needs it <= 0, a max-pool's chosen entry is >= every other entry.
+3. on every piece, under the stated pattern, every unit is v + t s (exact v, s), so every
+   kink argument (a ReLU's input; a max-pool's chosen entry minus each other entry) is
+   affine in t, and the stated branch holds on the whole closed piece (checked at both
+   ends): a ReLU bit 1 needs its input >= 0 there, bit 0 needs it <= 0, a max-pool's chosen
+   entry is >= every other entry.
    A kink argument identically 0 on the piece (a flat tie) must take the canonical branch
    (ReLU: 0; max-pool: the first tied entry);
 4. every breakpoint is a root of a moving kink argument of the piece before it (no
@@ -32,7 +33,7 @@ words; a malformed certificate or unreadable weights raise :class:`CertificateEr
 >>> verify_network({"kind": "network", "version": 2}, ".")
 Traceback (most recent call last):
 ...
-proofs.verify.CertificateError: unsupported network certificate version 2 (this verifier reads 1)
+proofs.errors.CertificateError: unsupported network certificate version 2 (this verifier reads 1)
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ from typing import Any
 
 import numpy as np
 
-from .verify import CertificateError
+from .errors import CertificateError
 
-__all__ = ["verify_network"]
+__all__ = ["summary", "verify_network"]
 
 
 class _Failed(Exception):
@@ -276,9 +277,9 @@ def _units(step: _Kink, n_in: int) -> int:
 
 def _evaluate(steps: list, v: np.ndarray, s: np.ndarray, lo, hi, choices: list,
               log: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Values v and path slopes s (units, P) at the pieces' midpoints, through the layers
-    under the stated choices (consumed from the front), checking each choice on the whole
-    closed piece [lo, hi]; ``log`` collects, per kink, what the gradient and step 4 need."""
+    """Each unit as v + t s on each piece (v, s: (units, P), exact), through the layers under
+    the stated choices (consumed from the front), checking each choice on the whole closed
+    piece [lo, hi]; ``log`` collects, per kink, what the gradient and step 4 need."""
     for step in steps:
         if isinstance(step, _Lin):
             v, s = _mul(step.mat, v), _mul(step.mat, s)
@@ -292,11 +293,10 @@ def _evaluate(steps: list, v: np.ndarray, s: np.ndarray, lo, hi, choices: list,
                 sv, ss = _evaluate(step.shortcut, v, s, lo, hi, choices, log)
                 v, s = bv + sv, bs + ss
         else:
-            mid = (lo + hi) / 2
             choice = choices.pop(0)
             k = len(log["kinks"])
             if step.kind == "relu":
-                at_lo, at_hi = v + (lo - mid) * s, v + (hi - mid) * s
+                at_lo, at_hi = v + lo * s, v + hi * s
                 flat = (v == 0) & (s == 0)
                 on = choice == 1
                 bad = np.where(on, (at_lo < 0) | (at_hi < 0), (at_lo > 0) | (at_hi > 0))
@@ -320,8 +320,8 @@ def _evaluate(steps: list, v: np.ndarray, s: np.ndarray, lo, hi, choices: list,
                 cv = np.take_along_axis(wv, choice[:, None], 1)[:, 0]
                 cs = np.take_along_axis(ws, choice[:, None], 1)[:, 0]
                 dv, ds = cv[:, None] - wv, cs[:, None] - ws        # chosen minus each
-                at_lo = dv + (lo - mid)[None] * ds
-                at_hi = dv + (hi - mid)[None] * ds
+                at_lo = dv + lo[None] * ds
+                at_hi = dv + hi[None] * ds
                 bad = ok[:, :, None] & ((at_lo < 0) | (at_hi < 0))
                 flat = ok[:, :, None] & (dv == 0) & (ds == 0)       # tied with the chosen
                 first = flat.argmax(axis=1)                         # the chosen is tied
@@ -455,8 +455,7 @@ def _check_example(net: _Network, ex: Any, k: int) -> None:
     choices = _decode(net, kinks, patterns, len(x), k)
     lo = np.array(ends[:-1], dtype=object)[None, :]
     hi = np.array(ends[1:], dtype=object)[None, :]
-    mid = (lo + hi) / 2
-    v = base[:, None] + d[:, None] * mid
+    v = np.repeat(base[:, None], P, 1)           # the input is base + t d on every piece
     s = np.repeat(d[:, None], P, 1)
     log = {"kinks": [], "root": np.zeros(P, dtype=bool)}
     out_v, out_s = _evaluate(net.steps, v, s, lo, hi, list(choices), log)
@@ -476,7 +475,8 @@ def _check_example(net: _Network, ex: Any, k: int) -> None:
         dirs = np.full((len(x), 2 * len(idx)), fq(0), dtype=object)
         dirs[idx, np.arange(len(idx))] = fq(1)
         dirs[idx, len(idx) + np.arange(len(idx))] = fq(-1)
-        _, ds = _one_sided(net.steps, v[:, p].copy(), dirs)
+        mid = (ends[p] + ends[p + 1]) / 2
+        _, ds = _one_sided(net.steps, base + d * mid, dirs)
         right, left = ds[target, :len(idx)], -ds[target, len(idx):]
         if (right != left).any():
             i = idx[np.flatnonzero(right != left)[0]]
@@ -600,3 +600,41 @@ def verify_network(data: Any, directory: str) -> str | None:
             raise
         raise CertificateError(f"malformed network certificate ({exc})") from None
     return None
+
+
+def summary(data: dict, shown: int = 8) -> str:
+    """A few lines on a (verified) network certificate: per example the target, the pieces,
+    the first breakpoints and attributions (exact, with their float values).
+
+    >>> print(summary({"layers": [{"op": "relu"}], "input_shape": [1], "examples": [
+    ...     {"target": 0, "breakpoints": ["1/3"], "attributions": ["2"],
+    ...      "F(input)": "2", "F(baseline)": "0"}]}))
+    network: relu; input shape (1,)
+    example 0, output 0: 2 pieces, F(input) - F(baseline) = 2 - 0
+      breakpoints: 1/3 (0.3333333333333333)
+      attributions: 2 (2.0)
+    """
+    def ops(layers: list) -> list[str]:
+        out = []
+        for layer in layers:
+            if layer.get("op") == "residual":
+                out.append("residual(" + ", ".join(ops(layer.get("body") or [])) + ")")
+            else:
+                out.append(str(layer.get("op")))
+        return out
+
+    def show(values: list) -> str:
+        parts = [f"{v if len(v) <= 40 else v[:20] + '...'} ({float(Fraction(v))!r})"
+                 for v in values[:shown]]
+        more = f", ... ({len(values)} in all)" if len(values) > shown else ""
+        return ", ".join(parts) + more
+
+    lines = [f"network: {', '.join(ops(data['layers']))}; input shape "
+             f"{tuple(data['input_shape'])}"]
+    for k, ex in enumerate(data["examples"]):
+        lines.append(f"example {k}, output {ex['target']}: {len(ex['breakpoints']) + 1} "
+                     f"pieces, F(input) - F(baseline) = {ex['F(input)']} - "
+                     f"{ex['F(baseline)']}")
+        lines.append(f"  breakpoints: {show(ex['breakpoints']) or 'none'}")
+        lines.append(f"  attributions: {show(ex['attributions'])}")
+    return "\n".join(lines)
