@@ -27,6 +27,7 @@ import hashlib
 import inspect
 import math
 import os
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -48,7 +49,7 @@ from .attribution_store import (
     write_chunk,
     write_manifest,
 )
-from .errors import ArgumentError, DimensionError, IGVerifyError
+from .errors import ArgumentError, DimensionError, IGVerifyError, ToleranceNotReached
 from .integrated import integrated_gradients
 from .quadrature import METHODS
 
@@ -425,11 +426,9 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Optio
     remaining = sum(b - a for a, b in todo)
     resumed = examples - remaining
     bar = None
-    if ctx.rank == 0 and remaining:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=examples, initial=resumed, unit="ex", desc="attribute",
-                   disable=None if o.progress is None else not o.progress, dynamic_ncols=True)
+    if ctx.rank == 0 and remaining:  # over all ranks: examples/s and time left
+        bar = _Bar(remaining, f"attribute ({resumed} resumed)" if resumed else "attribute",
+                   o.progress)
     computed = 0
     seconds = 0.0
     try:
@@ -449,12 +448,12 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Optio
             else:
                 total_now = computed * ctx.world
             if bar is not None:
-                bar.update(min(resumed + total_now, examples) - bar.n)
+                bar.update(min(total_now, remaining) - bar.count)
         if bar is not None and ctx.store is not None:  # the others' chunks
             while (n := int(ctx.store.add(counter, 0)) - base_count) < remaining:
-                bar.update(resumed + n - bar.n)
+                bar.update(n - bar.count)
                 time.sleep(0.2)
-            bar.update(examples - bar.n)
+            bar.update(remaining - bar.count)
     finally:
         if bar is not None:
             bar.close()
@@ -541,6 +540,29 @@ def _prepare(folder: Path, config: dict, plan: list, overwrite: bool) -> list[bo
     return [False] * len(plan)
 
 
+class _Bar:
+    """A tqdm bar on stderr when it is a terminal (or ``enabled``); ``count`` either way."""
+
+    def __init__(self, total: int, desc: str, enabled: bool | None) -> None:
+        self.count = 0
+        self.bar = None
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=desc, unit="ex", file=sys.stderr)
+
+    def update(self, n: int) -> None:
+        self.count += n
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def _items(items: list) -> list:
     """The DataLoader's collate function: the items as they are (checked in :func:`_chunk`)."""
     return items
@@ -578,7 +600,7 @@ def _chunk(model, items: list, start: int, spec: _Spec, o: _Options) -> dict:
         # an unmet tolerance is not lost: each example's estimate is stored, and 'met' says
         # whether it meets the tolerance (counted in the summary), instead of one warning
         # per chunk
-        warnings.filterwarnings("ignore", message=".*tolerance.*", category=UserWarning)
+        warnings.simplefilter("ignore", ToleranceNotReached)
         result = integrated_gradients(model, x, baselines=spec.baseline, target=tgt,
                                       steps=o.steps, method=o.method,
                                       batch_size=o.points_per_pass, return_delta=True, **kwargs)
