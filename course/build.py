@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from proofs.errors import IGVerifyError
-from proofs.shell import ArgumentParser, run
+from proofs.shell import ArgumentParser, progress, run
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent / "build" / "course"
@@ -135,7 +135,7 @@ def build(out: Path = DEFAULT_OUT, names: list[str] | None = None,
     import nbformat
 
     written = []
-    for source in sources(names):
+    for source in progress(sources(names), desc="notebooks", unit="notebook"):
         full = notebook(source)
         for kind in VARIANTS:
             try:

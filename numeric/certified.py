@@ -588,6 +588,7 @@ def certified_integrated_gradients(model: nn.Module, inputs: torch.Tensor,
     """
     from .arguments import check_inputs, format_point
     from .exact import exact_path_attribution
+    from .piecewise_ops import CastMode
     from .targets import normalize_target, select_output
 
     if not isinstance(model, nn.Module):
@@ -613,7 +614,7 @@ def certified_integrated_gradients(model: nn.Module, inputs: torch.Tensor,
     examples = []
     for e in range(n):
         xe, be = _qarr(x[e].numpy()), _qarr(base[e].numpy())
-        with torch.no_grad():
+        with torch.no_grad(), CastMode(torch.float64):   # a float32 model runs in float64
             ref = model(x[e:e + 1]).reshape(-1).double()
         fx = _value(steps, xe)
         if not all(abs(float(a) - float(b)) <= 1e-9 * (1 + abs(float(b)))
