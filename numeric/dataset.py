@@ -27,7 +27,6 @@ import hashlib
 import inspect
 import math
 import os
-import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -35,6 +34,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from proofs.shell import Progress
 
 from ._torch import torch
 from .attribution_store import (
@@ -427,8 +428,8 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Optio
     resumed = examples - remaining
     bar = None
     if ctx.rank == 0 and remaining:  # over all ranks: examples/s and time left
-        bar = _Bar(remaining, f"attribute ({resumed} resumed)" if resumed else "attribute",
-                   o.progress)
+        bar = Progress(total=remaining, unit="ex", enabled=o.progress,
+                       desc=f"attribute ({resumed} resumed)" if resumed else "attribute")
     computed = 0
     seconds = 0.0
     try:
@@ -538,29 +539,6 @@ def _prepare(folder: Path, config: dict, plan: list, overwrite: bool) -> list[bo
     _remove_stale_temporaries(folder)
     write_manifest(folder, config, plan)
     return [False] * len(plan)
-
-
-class _Bar:
-    """A tqdm bar on stderr when it is a terminal (or ``enabled``); ``count`` either way."""
-
-    def __init__(self, total: int, desc: str, enabled: bool | None) -> None:
-        self.count = 0
-        self.bar = None
-        if enabled is None:
-            enabled = sys.stderr.isatty()
-        if enabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, desc=desc, unit="ex", file=sys.stderr)
-
-    def update(self, n: int) -> None:
-        self.count += n
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _items(items: list) -> list:
