@@ -105,11 +105,24 @@ class _Add:
         self.shortcut = shortcut
 
 
+#: the largest layer geometry number and dense layer (entries) this verifier accepts
+MAX_GEOMETRY = 4096
+MAX_DENSE = 2 * 10**8
+
+
 def _ints(obj: Any, n: int, what: str) -> tuple[int, ...]:
     if not isinstance(obj, list) or len(obj) != n or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in obj):
-        raise CertificateError(f"'{what}' must be a list of {n} non-negative integers")
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_GEOMETRY
+            for v in obj):
+        raise CertificateError(f"'{what}' must be a list of {n} integers in [0, "
+                               f"{MAX_GEOMETRY}]")
     return tuple(obj)
+
+
+def _dense_ok(rows: int, cols: int) -> None:
+    if rows * cols > MAX_DENSE:
+        raise CertificateError(f"a {rows} x {cols} layer is larger than this verifier "
+                               f"accepts ({MAX_DENSE:,} entries)")
 
 
 class _Network:
@@ -171,6 +184,7 @@ class _Network:
                     steps.append(_Kink("max", windows=windows))
                 else:
                     fq = _flint().fmpq
+                    _dense_ok(len(windows), size)
                     dense = np.full((len(windows), size), fq(0), dtype=object)
                     share = fq(1, windows.shape[1])
                     for j in range(windows.shape[1]):
@@ -182,6 +196,7 @@ class _Network:
                 scale = _exact(self.tensor(layer.get("scale"), (c,)))
                 shift = _exact(self.tensor(layer.get("shift"), (c,)))
                 per = size // c
+                _dense_ok(size, size)
                 dense = np.full((size, size), _flint().fmpq(0), dtype=object)
                 idx = np.arange(size)
                 dense[idx, idx] = np.repeat(scale, per)
@@ -242,6 +257,7 @@ class _Network:
         (h, wd, ho, wo), oy, ox = self.geometry(layer, shape, (kh, kw))
         wq = _exact(w)
         fq = _flint().fmpq
+        _dense_ok(cout * ho * wo, cin * h * wd)
         dense = np.full((cout * ho * wo, cin * h * wd), fq(0), dtype=object)
         for a in range(ho):
             for b in range(wo):
@@ -586,9 +602,11 @@ def verify_network(data: Any, directory: str) -> str | None:
         except Exception as exc:  # safetensors raises its own error types
             raise CertificateError(f"{name} is not a safetensors file ({exc})") from None
         shape = data.get("input_shape")
-        if not isinstance(shape, list) or not shape or not all(
-                isinstance(v, int) and v > 0 for v in shape):
-            raise CertificateError("'input_shape' must be a list of positive integers")
+        if not isinstance(shape, list) or not 0 < len(shape) <= 3 or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 10**6
+                for v in shape) or int(np.prod(shape)) > 10**7:
+            raise CertificateError("'input_shape' must be a list of 1 to 3 positive "
+                                   "integers (at most 10,000,000 inputs)")
         net = _Network(data.get("layers"), tuple(shape), tensors)
         examples = data.get("examples")
         if not isinstance(examples, list) or not examples:

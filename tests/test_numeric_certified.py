@@ -348,3 +348,39 @@ def test_a_float32_model_is_certified_as_its_float32_weights_are():
     r32 = certified_integrated_gradients(net, x, target=1)
     r64 = certified_integrated_gradients(net.double(), x.double(), target=1)
     assert r32.values == r64.values and r32.breakpoints == r64.breakpoints
+
+
+def _paths(obj, prefix=()):
+    yield prefix
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj[:3]):
+            yield from _paths(v, (*prefix, i))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_mangled_certificate_fails_or_is_refused_in_one_line(cert, data):
+    path, _ = cert
+    good = json.loads(path.read_text())
+    paths = [p for p in _paths(good) if p]
+    where = data.draw(st.sampled_from(paths))
+    junk = data.draw(st.sampled_from([None, "x", "1/0", -1, 10**30, 0.5, [], {}, [1, 2],
+                                      "AAAA", True]))
+    mangled = json.loads(json.dumps(good))
+    obj = mangled
+    for key in where[:-1]:
+        obj = obj[key]
+    obj[where[-1]] = junk
+    path.write_text(json.dumps(mangled))
+    try:
+        outcome = verify_file(str(path))
+    except CertificateError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert outcome is None or isinstance(outcome, str)
+    finally:
+        path.write_text(json.dumps(good))
