@@ -2,7 +2,9 @@
 
 Captum-shaped :func:`integrated_gradients` with float64 quadrature weights that sum to 1,
 polyline :func:`path_attribution`, ``method="exact"`` for piecewise-linear networks (walks
-the activation regions), and :func:`to_function`, a bridge from small torch networks to
+the activation regions), :func:`certified_integrated_gradients` (exact rational IG of a
+network, each region proved, with a certificate for ``python -m proofs verify``; needs
+python-flint), and :func:`to_function`, a bridge from small torch networks to
 ``proofs.Function`` with exact rational weights, for cross-checks against the exact engines.
 :class:`IntegratedGradients` and :class:`NoiseTunnel` are drop-ins for Captum's classes
 (same calls, float64 step sums). Needs PyTorch (``pip install torch==2.13.0``).
@@ -39,6 +41,7 @@ _LAZY = {
     "METHODS": "quadrature", "GaussLegendre": "quadrature", "QuadratureRule": "quadrature",
     "RiemannLeft": "quadrature", "RiemannMiddle": "quadrature", "RiemannRight": "quadrature",
     "RiemannTrapezoid": "quadrature", "quadrature_rule": "quadrature",
+    "ToleranceNotReached": "errors",
 }
 
 __all__ = [
@@ -57,6 +60,7 @@ __all__ = [
     "RiemannMiddle",
     "RiemannRight",
     "RiemannTrapezoid",
+    "ToleranceNotReached",
     "attribute_dataset",
     "check_identities",
     "certified_integrated_gradients",

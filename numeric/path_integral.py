@@ -65,6 +65,7 @@ __all__ = [
     "Grid",
     "exact_grid",
     "flow_path_integral",
+    "forward_points",
     "interpolate",
     "kink_grid",
     "layer_output_shape",
@@ -624,6 +625,37 @@ def path_integral(model: Callable, grid: Grid, start, end, target, *,
     if grid.weight.dim() == 1:
         acc = tuple(a[0] for a in acc)
     return acc
+
+
+def forward_points(model: Callable, grid: Grid, start, end, *,
+                   layer: nn.Module | str | None = None, along: str = "input",
+                   extra: tuple = (), batch_size: int | None = None,
+                   watch: Callable[[slice], contextlib.AbstractContextManager] | None = None
+                   ) -> None:
+    """Run the model's forward, without gradients, at the grid's points as
+    :func:`path_integral` would with the same ``layer`` and ``along`` (inside ``watch(part)``);
+    for the branch fingerprints of the adaptive integrator."""
+    starts, ends = _as_tuple(start), _as_tuple(end)
+    name, module = resolve_layer(model, layer)
+    n = ends[0].shape[0]
+    watch = watch or (lambda part: contextlib.nullcontext())
+    tap = _Tap(module, name)
+    if along == "layer" and module is not None:
+        lo = layer_values(model, name, starts, extra, batch_size)
+        paths = ((lo, layer_values(model, name, ends, extra, batch_size) - lo),)
+    else:
+        paths = tuple((a, b - a) for a, b in zip(starts, ends, strict=True))
+    with torch.no_grad():
+        for part in _chunks(grid, batch_size):
+            e, t, _, _ = grid.part(part)
+            pts = [interpolate(a, d, e, t) for a, d in paths]
+            args = _extra_rows(extra, n, e)
+            with watch(part):
+                if along == "layer" and module is not None:
+                    tap.replacement = pts[0]
+                    tap.run(model, tuple(x[e] for x in ends), args, "replace")
+                else:
+                    model(*pts, *args)
 
 
 def _gradient_integral(model, grid: Grid, starts: tuple, ends: tuple, target, name, module,

@@ -6,7 +6,8 @@
   Ctrl-C exits 130, and ``timeout`` bounds the run through :class:`time_limit`;
 * :class:`time_limit`: the one timer (SIGALRM, main thread, Unix), nesting inside an outer
   one, used by the CLIs and by the exact engines' ``timeout=``;
-* :func:`progress`: a tqdm progress bar on stderr when stderr is a terminal, silence otherwise.
+* :class:`Progress` and :func:`progress`: a tqdm progress bar on stderr when stderr is a
+  terminal, silence otherwise (long exact walks and long commands).
 
 It imports neither sympy nor matplotlib, so ``python -m numeric --help`` stays quick.
 
@@ -29,7 +30,7 @@ from typing import TypeVar
 
 from .errors import IGVerifyError
 
-__all__ = ["ArgumentParser", "TimeLimitExceeded", "progress", "run", "time_limit"]
+__all__ = ["ArgumentParser", "Progress", "TimeLimitExceeded", "progress", "run", "time_limit"]
 
 T = TypeVar("T")
 
@@ -142,27 +143,59 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
         return 0
 
 
+class Progress:
+    """A tqdm progress bar on stderr while stderr is a terminal (or ``enabled=True``);
+    nothing at all in pipes, logs and tests, or without tqdm. ``update(n, **postfix)`` counts
+    and shows a few numbers beside the bar; ``close()`` (or leaving a ``with``) removes it.
+
+    >>> with Progress(total=2, desc="demo") as bar:
+    ...     bar.update(2, regions=5)
+    >>> bar.count
+    2
+    """
+
+    def __init__(self, total: int | None = None, desc: str = "", unit: str = "it",
+                 enabled: bool | None = None) -> None:
+        self.count = 0
+        self.bar = None
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        if enabled:
+            try:
+                from tqdm import tqdm
+            except ImportError:  # pragma: no cover - tqdm comes with the torch extra
+                return
+            self.bar = tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr)
+
+    def update(self, n: int = 1, **postfix: object) -> None:
+        self.count += n
+        if self.bar is not None:
+            if postfix:
+                self.bar.set_postfix(postfix, refresh=False)
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def progress(items: Iterable[T], total: int | None = None, desc: str = "",
              unit: str = "it", enabled: bool | None = None) -> Iterator[T]:
-    """``items`` with a tqdm bar on stderr when stderr is a terminal (or ``enabled=True``).
-
-    Off in pipes, logs and tests; off as well when tqdm is not installed.
+    """``items`` counted by a :class:`Progress` bar (shown only on a terminal).
 
     >>> list(progress(range(3), desc="demo"))
     [0, 1, 2]
     """
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if enabled:
-        try:
-            from tqdm import tqdm
-        except ImportError:  # pragma: no cover - tqdm is a dependency
-            enabled = False
-    if not enabled:
-        yield from items
-        return
-    bar = tqdm(items, total=total, desc=desc, unit=unit, leave=False, file=sys.stderr)
-    try:
-        yield from bar
-    finally:
-        bar.close()
+    if total is None and hasattr(items, "__len__"):
+        total = len(items)  # type: ignore[arg-type]
+    with Progress(total, desc, unit, enabled) as bar:
+        for item in items:
+            yield item
+            bar.update()

@@ -9,9 +9,7 @@ or cached can help it.
 from __future__ import annotations
 
 import copy
-import importlib
 import json
-import pkgutil
 import subprocess
 import sys
 
@@ -20,7 +18,6 @@ import sympy as sp
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
-import proofs.engines
 from proofs import (
     Function,
     IntegrationError,
@@ -205,34 +202,11 @@ def _verify_in_fresh_process(files: list) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=900)
 
 
-def _collect_attributions(monkeypatch) -> list:
-    made = []
-    run = proofs.engines._Engine.run
-
-    def recording(self):
-        result = run(self)
-        made.append(result)
-        return result
-
-    monkeypatch.setattr(proofs.engines._Engine, "run", recording)
-    import counterexamples
-
-    for info in pkgutil.iter_modules(counterexamples.__path__):
-        if info.name in ("base", "figures", "__main__"):
-            continue
-        module = importlib.import_module(f"counterexamples.{info.name}")
-        for value in vars(module).values():
-            if type(value).__name__ == "Counterexample":
-                value.compute()
-                break
-    return made
-
-
 small = st.integers(-3, 3)
 
 
-def test_every_certificate_the_engine_writes_verifies_in_a_fresh_process(tmp_path,
-                                                                         monkeypatch):
+def test_every_certificate_the_engine_writes_verifies_in_a_fresh_process(
+        tmp_path, counterexample_runs):
     files = []
 
     def write(data: dict) -> None:
@@ -244,8 +218,8 @@ def test_every_certificate_the_engine_writes_verifies_in_a_fresh_process(tmp_pat
     write(_certificate("max(x1**3, 2*x2 - 1/2)", [1, 1]))
     write(_certificate("max(x1, x2 + sin(10*x2) - 9/10)", [1, 1]))
     write(_certificate("min(exp(x1), 2) + max(log(1 + x2**2), x1/3)", [2, 1]))
-    # the counterexamples
-    made = _collect_attributions(monkeypatch)
+    # the counterexamples (the attributions they made, computed once per run: conftest.py)
+    made = [A for _, attributions in counterexample_runs.values() for A in attributions]
     exact = [A for A in made if A.engine == "symbolic"]
     assert len(exact) >= 40
     for A in exact:
