@@ -5,7 +5,9 @@ polyline :func:`path_attribution`, ``method="exact"`` for piecewise-linear netwo
 the activation regions), and :func:`to_function`, a bridge from small torch networks to
 ``proofs.Function`` with exact rational weights, for cross-checks against the exact engines.
 :class:`IntegratedGradients` and :class:`NoiseTunnel` are drop-ins for Captum's classes
-(same calls, float64 step sums). Needs PyTorch (``pip install torch==2.13.0``).
+(same calls, float64 step sums), and so are :class:`LayerIntegratedGradients`,
+:class:`LayerConductance`, :class:`NeuronConductance` and :class:`NeuronIntegratedGradients`.
+Needs PyTorch (``pip install torch==2.13.0``).
 
 >>> import torch
 >>> F = lambda x: torch.relu(torch.relu(x[:, 0]) - 1 - torch.relu(x[:, 1]))
@@ -36,6 +38,12 @@ from .integrated import (
     integrated_gradients,
     path_attribution,
 )
+from .layer_attribution import (
+    LayerConductance,
+    LayerIntegratedGradients,
+    NeuronConductance,
+    NeuronIntegratedGradients,
+)
 from .layers import Residual
 from .quadrature import (
     METHODS,
@@ -55,6 +63,10 @@ __all__ = [
     "GaussLegendre",
     "IdentityReport",
     "IntegratedGradients",
+    "LayerConductance",
+    "LayerIntegratedGradients",
+    "NeuronConductance",
+    "NeuronIntegratedGradients",
     "NoiseTunnel",
     "NumpyModel",
     "QuadratureRule",
