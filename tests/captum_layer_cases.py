@@ -221,32 +221,31 @@ def _conductance(impl, model, layer, x, expected, baselines=None, additional_arg
 
 
 def _jacobian_conductance(model, layer, x, baseline, target, n_steps):
-    """Conductance from the Jacobian of the layer (reverse mode, one row per unit) and
-    Captum's Gauss-Legendre steps: the quantity Captum's ConductanceReference computes."""
-    step_sizes, alphas = (f(n_steps) for f in approximation_parameters("gausslegendre"))
+    """Conductance from the Jacobian of the layer (reverse mode, one row per unit, batched)
+    and Captum's Gauss-Legendre steps: the quantity Captum's ConductanceReference computes."""
+    step_sizes, alphas = (torch.tensor(f(n_steps)) for f in
+                          approximation_parameters("gausslegendre"))
     base = torch.zeros_like(x) if baseline is None else baseline
     store = {}
     hook = layer.register_forward_hook(lambda m, i, o: store.__setitem__("h", o))
-    total = None
+    rows = []
     try:
-        for w, a in zip(step_sizes, alphas, strict=True):
-            for e in range(x.shape[0]):
-                p = (base[e:e + 1] + a * (x[e:e + 1] - base[e:e + 1])).detach()
-                p.requires_grad_(True)
-                out = model(p)[0, target]
-                h = store["h"]
-                (g,) = torch.autograd.grad(out, h, retain_graph=True)
-                flat = h.reshape(-1)
-                rows = [torch.autograd.grad(flat[j], p, retain_graph=True)[0].reshape(-1)
-                        for j in range(flat.numel())]
-                hdot = torch.stack(rows) @ (x[e] - base[e]).reshape(-1)
-                term = (w * g.reshape(-1) * hdot).reshape(h.shape)
-                if total is None:
-                    total = torch.zeros((x.shape[0], *h.shape[1:]))
-                total[e:e + 1] += term.detach()
+        for e in range(x.shape[0]):
+            d = x[e] - base[e]
+            p = (base[e].unsqueeze(0) + alphas.view(-1, *([1] * x[e].dim())) * d).detach()
+            p.requires_grad_(True)
+            out = model(p)[:, target]
+            h = store["h"]
+            (g,) = torch.autograd.grad(out.sum(), h, retain_graph=True)
+            units = h[0].numel()
+            eye = torch.eye(units).reshape(units, 1, *h.shape[1:]).expand(units, *h.shape)
+            (jac,) = torch.autograd.grad(h, p, eye, is_grads_batched=True)
+            hdot = (jac.reshape(units, n_steps, -1) * d.reshape(1, 1, -1)).sum(2).t()
+            term = step_sizes.view(-1, 1) * g.reshape(n_steps, -1) * hdot
+            rows.append(term.sum(0).reshape(h.shape[1:]).detach())
     finally:
         hook.remove()
-    return total
+    return torch.stack(rows)
 
 
 def _conductance_reference(impl, model, layer, x, baseline=None, n_steps=300):
