@@ -616,20 +616,19 @@ def nig_matching_output_gradient(impl):
 # ---------------------------------------------------------------------------------- futures
 
 
-def futures_not_implemented(impl):
-    net = BasicModel_MultiLayer()
-    for method in (impl.IG(net), impl.LIG(net, net.linear1), impl.LC(net, net.linear1),
-                   impl.NC(net, net.linear1), impl.NIG(net, net.linear1)):
-        attributions = None
-        try:
-            attributions = method.attribute_future()
-        except NotImplementedError:
-            pass
-        else:
-            raise AssertionError(f"{type(method).__name__}.attribute_future did not raise")
-        assert attributions is None
+def ig_futures_not_implemented(impl):
+    # Captum's IG test_futures_not_implemented (Captum 0.9's layer and neuron classes have
+    # no attribute_future at all; numeric's raise NotImplementedError on every class)
+    attributions = None
+    try:
+        attributions = impl.IG(BasicModel_MultiLayer()).attribute_future()
+    except NotImplementedError:
+        pass
+    else:
+        raise AssertionError("attribute_future did not raise NotImplementedError")
+    assert attributions is None
 
 
 CASES = {name: fn for name, fn in dict(globals()).items()
-         if callable(fn) and name.split("_")[0] in ("lig", "lc", "nc", "nig", "futures")
+         if callable(fn) and name.split("_")[0] in ("lig", "lc", "nc", "nig", "ig")
          and not name.startswith("_")}
