@@ -17,7 +17,7 @@ methods' building blocks (:func:`deeplift_rescale`, :func:`path_method`, ...) an
 :mod:`axioms.strategies`.
 """
 
-from axioms.axiom import AXIOMS, Axiom, Case, get_axiom, glossary
+from axioms.axiom import Axiom, Case
 from axioms.contract import (
     BASELINE,
     DISTRIBUTIONAL,
@@ -25,7 +25,7 @@ from axioms.contract import (
     MethodError,
     MethodOutputError,
     Theorem,
-    as_method,
+    coerce_method,
     evaluate,
     load_method,
 )
@@ -36,7 +36,6 @@ from axioms.methods import (
     deeplift,
     deeplift_rescale,
     ensemble_method,
-    get_method,
     gradient_at,
     network_expression,
     network_function,
@@ -44,6 +43,7 @@ from axioms.methods import (
     shapley_value,
 )
 from axioms.pytest_helper import assert_axiom, assert_axioms, assert_case
+from axioms.registry import AXIOMS, as_method, cases, get_axiom, get_method, glossary
 from axioms.search import DEFAULT_EXAMPLES, SearchSettings, check, check_all, check_case
 from axioms.tolerance import FLOAT_RTOL, Tolerance
 from axioms.verdict import (
@@ -63,8 +63,8 @@ __all__ = [
     "FAMILIES", "FLOAT_RTOL", "METHODS", "Matrix", "Method", "MethodError",
     "MethodOutputError", "NO_COUNTEREXAMPLE", "PROVED", "Report", "Result", "SearchSettings",
     "Theorem", "Tolerance", "UNDECIDED", "VERDICTS", "VIOLATED", "Verdict", "as_method",
-    "assert_axiom", "assert_axioms", "assert_case", "check", "check_all", "check_case",
-    "compute_matrix", "deeplift",
+    "assert_axiom", "assert_axioms", "assert_case", "cases", "check", "check_all", "check_case",
+    "coerce_method", "compute_matrix", "deeplift",
     "deeplift_rescale", "ensemble_method", "evaluate", "format_matrix", "get_axiom",
     "get_method", "glossary", "gradient_at", "load_method", "network_expression",
     "network_function", "path_method", "shapley_value",

@@ -1,4 +1,4 @@
-"""The shape of an axiom: one class per axiom registers itself in :data:`AXIOMS`.
+"""The shape of an axiom: one class per axiom, listed in :data:`axioms.registry.AXIOMS`.
 
 A subclass of :class:`Axiom` gives its slug (the command-line name), a short column name, its
 statement with the author-year citation, the property one :class:`Case` satisfies or violates,
@@ -6,7 +6,8 @@ the known cases it tries first (from :mod:`axioms.families`), the planted cases 
 a user gives, the symbolic identities that prove it for such a function, and its hypothesis
 strategy. The search driver (:mod:`axioms.search`) runs them; nothing here holds state.
 
->>> AXIOMS["completeness"].source.split("; ")[0]
+>>> from axioms.baseline import Completeness
+>>> Completeness().source.split("; ")[0]
 'Sundararajan, Taly & Yan (2017), sec. 3, Prop. 1'
 """
 
@@ -21,12 +22,8 @@ import sympy as sp
 from axioms import families
 from axioms.contract import BASELINE, evaluate
 from axioms.tolerance import Tolerance, size
-from proofs.errors import IGVerifyError
 
-__all__ = ["AXIOMS", "Axiom", "Case", "Failure", "get_axiom", "glossary"]
-
-#: every axiom by slug, in the order they were defined (the papers' order)
-AXIOMS: dict[str, Axiom] = {}
+__all__ = ["Axiom", "Case", "Failure"]
 
 
 def _symbols(n: int) -> tuple[sp.Symbol, ...]:
@@ -192,11 +189,6 @@ class Axiom:
     #: the baseline axiom a distributional one extends (they agree on one-point D)
     counterpart: ClassVar[str | None] = None
 
-    def __init_subclass__(cls, **kwargs) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("slug"):
-            AXIOMS[cls.slug] = cls()
-
     def __repr__(self) -> str:
         return f"<axiom {self.slug}>"
 
@@ -259,34 +251,6 @@ class Axiom:
     def call(self, m, F, x, baseline):
         """The method's answer, validated (see :mod:`axioms.contract`)."""
         return evaluate(m, F, x, baseline)
-
-
-def get_axiom(name) -> Axiom:
-    """An axiom by slug (or the Axiom itself).
-
-    >>> get_axiom("dummy").title
-    'sensitivity(b) / dummy'
-    """
-    if isinstance(name, Axiom):
-        return name
-    if name not in AXIOMS:
-        raise IGVerifyError(f"unknown axiom {name!r}", f"use one of {', '.join(AXIOMS)}")
-    return AXIOMS[name]
-
-
-def glossary(width: int = 100) -> str:
-    """The axioms by slug and short name, with their statements (for --help and legends).
-
-    >>> "d-sens-a" in glossary()
-    True
-    """
-    import textwrap
-
-    lines = []
-    for a in AXIOMS.values():
-        head = f"{a.slug} ({a.short}): {a.title}. "
-        lines.append(textwrap.fill(head + a.full_statement(), width, subsequent_indent="    "))
-    return "\n".join(lines)
 
 
 # helpers the axiom modules share

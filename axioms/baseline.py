@@ -1,6 +1,6 @@
 """The baseline attribution axioms: Lundstrom, Huang & Razaviyayn (2022), sec. 2.2 (the six of
 Sundararajan, Taly & Yan (2017)), sec. 3.3 (ASI, in its correct F o T^-1 form) and sec. 4
-(NDP, Def. 6). One class each; defining the class registers it.
+(NDP, Def. 6). One class each; :mod:`axioms.registry` lists them.
 
 >>> from axioms import check
 >>> check("grad-x-input", "sensitivity-a").verdict

@@ -2,7 +2,8 @@
 
 This is the one place the contract is written down; :func:`axioms.check`, the matrix
 (``--method``, repeatable), :func:`axioms.assert_axiom` and :mod:`axioms.strategies` all take
-a method through :func:`as_method`, so they accept exactly the same things:
+a method through :func:`axioms.as_method` (:mod:`axioms.registry`: a built-in name, or what
+:func:`coerce_method` here accepts), so they accept exactly the same things:
 
 * a callable ``method(F, x, baseline)``. ``F`` is a :class:`proofs.Function`: call it on a
   point (``F(x)``, ``F(*x)``), read ``F.expr`` (a sympy expression), ``F.variables``,
@@ -30,7 +31,7 @@ case is outside the method's domain: it is skipped and counted.
 >>> def halves(F, x, baseline):
 ...     d = F(x) - F(baseline)
 ...     return [d / 2, d / 2]
->>> evaluate(as_method(halves), Function("x1*x2"), (1, 3), (0, 0))
+>>> evaluate(coerce_method(halves), Function("x1*x2"), (1, 3), (0, 0))
 (3/2, 3/2)
 """
 
@@ -48,7 +49,7 @@ from proofs.errors import DimensionError, IGVerifyError, UnsupportedFunctionErro
 
 __all__ = [
     "BASELINE", "DISTRIBUTIONAL", "Attributions", "Method", "MethodError", "MethodOutputError",
-    "Theorem", "as_method", "evaluate", "exact_number", "load_method",
+    "Theorem", "coerce_method", "evaluate", "exact_number", "load_method",
 ]
 
 BASELINE = "baseline"
@@ -219,7 +220,7 @@ def evaluate(method: Method | Callable, F, x, baseline) -> Attributions:
     >>> evaluate(lambda F, x, b: [0.5, 1], Function("x1 + x2"), (1, 1), (0, 0)).inexact
     True
     """
-    m = method if isinstance(method, Method) else as_method(method)
+    m = method if isinstance(method, Method) else coerce_method(method)
     x = tuple(exact_number(v, "input coordinate", True) for v in x)
     if m.kind == DISTRIBUTIONAL:
         baseline = tuple((tuple(exact_number(v, "baseline coordinate", True) for v in p),
@@ -288,23 +289,21 @@ def _wrap(func: Callable, name: str) -> Method:
     return Method(name, func, kind, doc)
 
 
-def as_method(method: Method | str | Callable) -> Method:
-    """Any accepted form of a method (see the module docstring) as a :class:`Method`.
+def coerce_method(method: Method | str | Callable) -> Method:
+    """A :class:`Method`, a callable or ``"module:function"`` as a :class:`Method`; built-in
+    names are looked up one level up, by :func:`axioms.as_method`.
 
-    >>> as_method("ig").name, as_method(lambda F, x, b: x).kind
-    ('ig', 'baseline')
+    >>> coerce_method(lambda F, x, b: x).kind
+    'baseline'
     """
     if isinstance(method, Method):
         return method
     if isinstance(method, str):
         if ":" in method:
             return load_method(method)
-        from axioms.methods import METHODS
-
-        if method not in METHODS:
-            raise IGVerifyError(f"unknown method {method!r}",
-                                f"use one of {', '.join(METHODS)} or module:function")
-        return METHODS[method]
+        raise IGVerifyError(f"unknown method {method!r}",
+                            "look built-in names up with axioms.as_method, or give "
+                            "module:function")
     if callable(method):
         return _wrap(method, getattr(method, "__name__", "method"))
     raise IGVerifyError(f"a method must be a callable, a built-in name or module:function, "

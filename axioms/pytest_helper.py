@@ -41,7 +41,7 @@ def assert_axioms(method, axioms: Sequence[str], **kwargs) -> list[Result]:
 
 
 def assert_case(method, axiom: str, case, **kwargs) -> Result:
-    """Check one case (from :func:`axioms.strategies.cases`); AssertionError with the witness
+    """Check one case (from :func:`axioms.cases`); AssertionError with the witness
     when it is violated or the method fails on it (rtol/atol as keyword arguments).
 
     >>> from axioms import get_axiom

@@ -24,12 +24,10 @@ import sympy as sp
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 
-# importing the axiom modules registers the axioms
-from axioms import baseline as _baseline  # noqa: F401
-from axioms import distributional as _distributional  # noqa: F401
 from axioms import families
-from axioms.axiom import AXIOMS, Axiom, Case, Failure, function, get_axiom
-from axioms.contract import DISTRIBUTIONAL, Method, MethodError, MethodOutputError, as_method
+from axioms.axiom import Axiom, Case, Failure, function
+from axioms.contract import DISTRIBUTIONAL, Method, MethodError, MethodOutputError
+from axioms.registry import AXIOMS, as_method, get_axiom
 from axioms.tolerance import Tolerance
 from axioms.verdict import (
     ERROR,
@@ -354,7 +352,7 @@ def check_all(method, axioms: Sequence[str] | None = None,
 
 def check_case(method, axiom, case: Case, *, rtol: float | None = None,
                atol: float | None = None) -> Result:
-    """One case (e.g. drawn by :func:`axioms.strategies.cases`): violated / error with the
+    """One case (e.g. drawn by :func:`axioms.registry.cases`): violated / error with the
     witness, no counterexample, or undecided when the case is outside the method's domain.
 
     >>> c = get_axiom("ndp").known_cases()[0]

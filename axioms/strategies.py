@@ -9,8 +9,9 @@ strings), so a failing example shrinks to a few symbols.
 >>> @given(functions(2), points(2), points(2))
 ... def test_my_method_is_complete(F, x, baseline): ...
 
-:func:`cases` draws whole instances of an axiom's hypothesis; pass them, with your method in
-any form of :mod:`axioms.contract`, to :func:`axioms.pytest_helper.assert_case`.
+:func:`axioms.cases` (in :mod:`axioms.registry`) draws whole instances of an axiom's
+hypothesis; pass them, with your method in any form of :mod:`axioms.contract`, to
+:func:`axioms.pytest_helper.assert_case`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from hypothesis import strategies as st
 
 __all__ = [
     "affine_maps",
-    "cases",
     "analytic_functions",
     "distributions",
     "dummy_functions",
@@ -332,23 +332,3 @@ def polylines(start, end, max_waypoints: int = 2):
     n = len(start)
     return st.lists(points(n), max_size=max_waypoints).map(
         lambda mids: [tuple(start), *[tuple(m) for m in mids], tuple(end)])
-
-
-def cases(axiom: str, functions=None, kinds: tuple[str, ...] = ("polynomial", "network")):
-    """Instances of an axiom's hypothesis (:class:`axioms.Case`: F, input, baseline or
-    distribution, and what else it needs), as the search draws them.
-
-    >>> from hypothesis import given
-    >>> from axioms.pytest_helper import assert_case
-    >>> @given(cases("completeness"))
-    ... def test_ig_is_complete(case):
-    ...     assert_case("ig", "completeness", case)
-    """
-    from axioms.search import get_axiom
-
-    fs = None
-    if functions:
-        from proofs import Function
-
-        fs = [f if isinstance(f, Function) else Function(f) for f in functions]
-    return get_axiom(axiom).strategy(fs, tuple(kinds))

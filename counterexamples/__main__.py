@@ -24,11 +24,11 @@ from pathlib import Path
 
 from counterexamples import all_counterexamples, get, names
 from counterexamples.base import Counterexample, Result, fmt
-from proofs.cli import ArgumentParser as _Parser  # one-line usage errors, exit 2
+from proofs.errors import IGVerifyError
+from proofs.shell import ArgumentParser as _Parser
+from proofs.shell import progress, run
 
 DEFAULT_FIGURES = Path("figures")
-
-
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,8 +74,9 @@ def _row(ce: Counterexample, result: Result, figure: str | None) -> dict:
 
 def _table(rows: list[dict]) -> str:
     """A text table whose long cells wrap inside their columns."""
-    cols = [("name", 24), ("claim refuted [where]", 44), ("published", 36), ("computed", 36),
-            ("agrees", 6)]
+    name_width = max([len("name")] + [len(r["name"]) for r in rows])
+    cols = [("name", name_width), ("claim refuted [where]", 44), ("published", 36),
+            ("computed", 36), ("agrees", 6)]
     def cells(r: dict) -> list[list[str]]:
         texts = [r["name"], f"{r['claim']} [{r['source']}]", r["published"], r["computed"],
                  "yes" if r["agrees"] else "NO"]
@@ -91,6 +92,12 @@ def _table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def _listing(counterexamples: list[Counterexample]) -> str:
+    """``--list``: name and title, the names in a column as wide as the longest name."""
+    width = max(len(ce.name) for ce in counterexamples)
+    return "\n".join(f"{ce.name:{width}}  {ce.title}" for ce in counterexamples)
+
+
 def _figures_directory(directory: Path | None) -> None:
     """Create the figures directory up front: a bad one is a user error (one line, exit 2)."""
     if directory is None:
@@ -101,31 +108,29 @@ def _figures_directory(directory: Path | None) -> None:
         probe.touch()
         probe.unlink()
     except OSError as exc:
-        raise SystemExit(_user_error(f"cannot write figures to {directory}/: "
-                                     f"{exc.strerror or exc}")) from None
-
-
-def _user_error(message: str) -> int:
-    sys.stderr.write(f"counterexamples: {message}\n")
-    return 2
+        raise IGVerifyError(f"cannot write figures to {directory}/: {exc.strerror or exc}",
+                            "choose a writable --figures DIR or give --no-figures") from None
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m counterexamples ...`` through the one shell (:mod:`proofs.shell`)."""
     args = _parser().parse_args(argv)
+    return run(lambda _: _main(args))
+
+
+def _main(args: argparse.Namespace) -> int:
     if not args.no_figures:
         _figures_directory(args.figures if args.name is not None or args.list
                            else (args.figures or DEFAULT_FIGURES))
     if args.list:
-        for ce in all_counterexamples():
-            print(f"{ce.name:24}  {ce.title}")
+        print(_listing(all_counterexamples()))
         return 0
     if args.name is not None:
         try:
             ce = get(args.name)
         except KeyError:
-            sys.stderr.write(f"counterexamples: unknown counterexample {args.name!r}; "
-                             f"run --list (one of {', '.join(names())})\n")
-            return 2
+            raise IGVerifyError(f"unknown counterexample {args.name!r}",
+                                f"run --list (one of {', '.join(names())})") from None
         result = _run(ce)
         figure, drawn = _draw(ce, None if args.no_figures else args.figures)
         if args.json:
@@ -139,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     directory = None if args.no_figures else (args.figures or DEFAULT_FIGURES)
     start = time.perf_counter()
     rows, ok = [], True
-    for ce in all_counterexamples():
+    for ce in progress(all_counterexamples(), desc="counterexamples", unit="example"):
         result = _run(ce)
         figure, drawn = _draw(ce, directory)
         rows.append(_row(ce, result, figure))

@@ -1,8 +1,8 @@
-"""Command line: ``python -m numeric crosscheck``, ``python -m numeric bench`` and
-``python -m numeric prune``.
+"""Command line: ``python -m numeric crosscheck``, ``python -m numeric bench``,
+``python -m numeric prune`` and ``python -m numeric attribute``.
 
-A human table by default, one JSON object with ``--json``. A user error prints one line on
-stderr and exits with status 2.
+A human table by default, one JSON object with ``--json``. It runs through the one shell of
+igverify (:mod:`proofs.shell`): a user error prints one line on stderr and exits with status 2.
 
 >>> build_parser().parse_args(["crosscheck", "--quick"]).quick
 True
@@ -14,21 +14,20 @@ import argparse
 import json
 import math
 import os
-import sys
 
-from proofs.cli import ArgumentParser as _Parser  # one-line usage errors, exit 2
-from proofs.errors import IGVerifyError
+from proofs.errors import IGVerifyError, MissingDependencyError
+from proofs.shell import ArgumentParser as _Parser
+from proofs.shell import run
 
 __all__ = ["build_parser", "main"]
-
-
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m numeric",
                      description="Numeric IG: cross-check against the exact engines, benchmark "
                                  "against Captum.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
     cc = sub.add_parser("crosscheck", help="every rule, method='exact' and the exact engines "
                                            "on real networks")
     cc.add_argument("--json", action="store_true", help="one JSON object")
@@ -63,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--write", metavar="PATH", default=None,
                        help="replace the prune section of a results file, e.g. "
                             "benchmarks/RESULTS.md")
+    from .attribute_command import add_arguments as attribute_arguments
+
+    attribute_arguments(sub.add_parser("attribute", help="IG of a whole dataset, resumable, "
+                                                         "in one process or under torchrun"))
     return parser
 
 
@@ -70,10 +73,9 @@ def _prune(args) -> int:
     try:
         import sklearn  # noqa: F401
     except ImportError:
-        print("error: the prune command needs scikit-learn for the digits data: "
-              "pip install 'scikit-learn>=1.3' (or pip install 'igverify[experiments]')",
-              file=sys.stderr)
-        return 2
+        raise MissingDependencyError(
+            "the prune command needs scikit-learn for the digits data: pip install "
+            "'scikit-learn>=1.3' (or pip install 'igverify[experiments]')") from None
     from .experiments.figures import draw_all
     from .experiments.prune import PruneSettings, run_prune
     from .experiments.report import format_report, write_section
@@ -81,8 +83,7 @@ def _prune(args) -> int:
     steps = args.steps if args.steps is not None else 8 if args.quick else 32
     seeds = args.seeds if args.seeds is not None else 2 if args.quick else 5
     if steps < 1 or seeds < 1:
-        print("error: --steps and --seeds must be at least 1", file=sys.stderr)
-        return 2
+        raise IGVerifyError("--steps and --seeds must be at least 1")
     settings = PruneSettings(steps=steps, seeds=seeds, focus_class=args.focus_class,
                              quick=args.quick)
     try:  # fail before minutes of work, not after
@@ -91,9 +92,7 @@ def _prune(args) -> int:
         if args.write and not os.path.isdir(os.path.dirname(os.path.abspath(args.write))):
             raise FileNotFoundError(2, "no such directory", args.write)
     except OSError as exc:
-        print(f"error: cannot write {exc.filename or ''}: {exc.strerror or exc}; choose a "
-              "writable path", file=sys.stderr)
-        return 2
+        raise _unwritable(exc) from None
     report = run_prune(settings, cache_dir=args.cache)
     try:
         if args.figures:
@@ -101,9 +100,7 @@ def _prune(args) -> int:
         if args.write:
             write_section(report, args.write)
     except OSError as exc:
-        print(f"error: cannot write {exc.filename or ''}: {exc.strerror or exc}; choose a "
-              "writable path", file=sys.stderr)
-        return 2
+        raise _unwritable(exc) from None
     print(json.dumps(_clean(report)) if args.json else format_report(report))
     return 0
 
@@ -119,27 +116,43 @@ def _clean(obj):
     return obj
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command is None:
-        print("error: give a command: crosscheck, bench or prune (see --help)", file=sys.stderr)
-        return 2
-    try:
-        if args.command == "prune":
-            return _prune(args)
-        if args.command == "crosscheck":
-            from .crosscheck import crosscheck, format_table
+def _unwritable(exc: OSError) -> IGVerifyError:
+    return IGVerifyError(f"cannot write {exc.filename or ''}: {exc.strerror or exc}",
+                         "choose a writable path")
 
-            report = crosscheck(quick=args.quick)
-            print(json.dumps(_clean(report)) if args.json else format_table(report))
-        else:
-            from .bench import format_report, run_bench, write_results
 
-            report = run_bench(device=args.device, quick=args.quick, threads=args.threads)
-            if args.write:
-                write_results(report, args.write)
-            print(json.dumps(_clean(report)) if args.json else format_report(report))
-    except IGVerifyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+def _crosscheck(args) -> int:
+    from .crosscheck import crosscheck, format_table
+
+    report = crosscheck(quick=args.quick)
+    print(json.dumps(_clean(report)) if args.json else format_table(report))
     return 0
+
+
+def _bench(args) -> int:
+    from .bench import format_report, run_bench, write_results
+
+    report = run_bench(device=args.device, quick=args.quick, threads=args.threads)
+    if args.write:
+        write_results(report, args.write)
+    print(json.dumps(_clean(report)) if args.json else format_report(report))
+    return 0
+
+
+def _attribute(args) -> int:
+    from .attribute_command import run as attribute
+
+    return attribute(args)
+
+
+_COMMANDS = {"crosscheck": _crosscheck, "bench": _bench, "prune": _prune,
+             "attribute": _attribute}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m numeric COMMAND ...``: the exit status (2 for a user error, one line)."""
+    def command(argv: list[str] | None) -> int:
+        args = build_parser().parse_args(argv)  # inside the shell: a missing torch is one line
+        return _COMMANDS[args.command](args)
+
+    return run(command, argv)

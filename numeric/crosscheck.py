@@ -24,11 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from proofs.shell import progress
+
 from ._torch import torch
 from .bridge import exact_rational, to_function
 from .exact import exact_path_attribution
 from .integrated import integrated_gradients
-from .models import digits_data, digits_mlp, random_mlp
+from .models import digits_data, digits_mlp, random_mlp, seeded
 from .quadrature import METHODS
 
 nn = torch.nn
@@ -54,9 +56,8 @@ class Case:
 
 
 def _small_conv() -> nn.Sequential:
-    torch.manual_seed(3)
-    return nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Linear(2 * 3 * 3, 1)).double().eval()
+    return seeded(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                                nn.Linear(2 * 3 * 3, 1)), 3).double().eval()
 
 
 def cases(quick: bool = False) -> list[Case]:
@@ -162,7 +163,8 @@ def crosscheck(quick: bool = False) -> dict:
     """Run every case; one JSON-ready dict."""
     steps = QUICK_STEPS if quick else FULL_STEPS
     return {"steps": list(steps), "error": "max|A - A_ref| / max|A_ref|",
-            "networks": [run_case(c, steps) for c in cases(quick)]}
+            "networks": [run_case(c, steps)
+                         for c in progress(cases(quick), desc="crosscheck", unit="network")]}
 
 
 def _fmt(e: float | None) -> str:

@@ -24,8 +24,16 @@ exactly at its kink (value and slope 0: a flat tie, e.g. a ReLU input that is 0 
 the gradient follows torch's convention (relu'(0) = 0) and a warning says so; entries of a
 max or max-pool that are equal all along take the first, as torch does. A float32 model is
 run in float64 by casting its tensors where they meet the float64 input; the model is not
-copied or changed. Prior art: ExactLine (Sotoudeh &
-Thakur (2019)) propagates the segment layer by layer instead of probing.
+copied or changed.
+
+What the operation checks cannot see is caught on the result: the first passes are re-run
+split and reordered (a forward that mixes its rows changes its output), F must agree at the
+common end of every two regions (a comparison reaching the output as a step makes F jump:
+refused by name), and the completeness gap must be within its rounding bound (else
+IntegrationError, or a warning with ``on_incomplete="warn"``). A region narrower than its
+ends' rounding (a ramp of slope ~1e14) is not lost: its width is taken from F's continuity.
+Scripted, traced or compiled models are refused (pass the eager module). Prior art:
+ExactLine (Sotoudeh & Thakur (2019)) propagates the segment layer by layer instead of probing.
 
 >>> import torch
 >>> net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.ReLU()).double()
@@ -41,8 +49,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch.autograd.forward_ad as fwad
+
+from proofs.shell import Progress
 
 from ._torch import torch
 from .errors import ArgumentError, IntegrationError, UnsupportedFunctionError
@@ -100,11 +111,34 @@ def _first_affine(model: Callable) -> tuple[torch.nn.Module, torch.nn.Module] | 
     return first, model[1:]
 
 
+_EAGER = ("pass the eager module (not the output of torch.jit.script, torch.jit.trace or "
+          "torch.compile): method='exact' must see each operation it runs")
+
+
+def _check_eager(model: Callable) -> None:
+    """Refuse scripted, traced or compiled models, whose operations the walk cannot see."""
+    parts = list(model.modules()) if isinstance(model, torch.nn.Module) else [model]
+    for part in parts:
+        if isinstance(part, (torch.jit.ScriptModule, torch.jit.ScriptFunction)) \
+                or hasattr(part, "_torchdynamo_orig_callable") \
+                or type(part).__name__ == "OptimizedModule":
+            raise UnsupportedFunctionError(f"{type(part).__name__} is a compiled model; "
+                                           + _EAGER)
+
+
 def _call(model: Callable, x: torch.Tensor, extra: tuple, rows: torch.Tensor,
           n: int) -> torch.Tensor:
     args = tuple(e[rows] if isinstance(e, torch.Tensor) and e.dim() > 0 and e.shape[0] == n
                  else e for e in extra)
-    out = model(x, *args)
+    try:
+        out = model(x, *args)
+    except RuntimeError as exc:  # a scripted or compiled part inside a callable
+        text = str(exc)
+        if "TorchScript" in text or "_fw_primal" in text or "INTERNAL ASSERT" in text \
+                or "dynamo" in text.lower():
+            raise UnsupportedFunctionError("the model runs a scripted or compiled part; "
+                                           + _EAGER) from None
+        raise
     if not isinstance(out, torch.Tensor):
         raise ArgumentError(f"the model returned {type(out).__name__}; method='exact' needs a "
                             "tensor of outputs (N, ...)")
@@ -126,16 +160,33 @@ def check_piecewise_linear(model: Callable, inputs: torch.Tensor, target: Target
     ...     print(str(exc).split(" at ")[0])
     tanh in the forward
     """
-    x = inputs.detach().to(F64)
+    _check_eager(model)
+    x = inputs.detach().to(F64).requires_grad_(True)
     n = x.shape[0]
     half = torch.full((n,), 0.5, dtype=F64, device=x.device)
     probe = Probe(half, torch.zeros_like(half), torch.ones_like(half), collect=True)
     extra = tuple(additional_forward_args or ())
-    with fwad.dual_level(), PiecewiseMode(probe, model):
-        out = _call(model, fwad.make_dual(x, x.clone()), extra, torch.arange(n), n)
+    with fwad.dual_level(), torch.enable_grad(), PiecewiseMode(probe, model):
+        out = _call(model, fwad.make_dual(x, x.detach().clone()), extra, torch.arange(n), n)
+        _check_output(model, out)
     select_output(fwad.unpack_dual(out).primal, normalize_target(target, n, x.device),
                   torch.arange(n, device=x.device))
     return list(dict.fromkeys(probe.kinks))
+
+
+class _Piece(NamedTuple):
+    """A region [lo, hi] of a track (ends known to +-lo_err, +-hi_err) with its probe m, F
+    and dF/dt there (value, slope) and F extrapolated to its ends (f_lo, f_hi)."""
+
+    lo: float
+    hi: float
+    f_lo: float
+    f_hi: float
+    m: float
+    value: float
+    slope: float
+    lo_err: float
+    hi_err: float
 
 
 class _Walk:
@@ -144,6 +195,14 @@ class _Walk:
     def __init__(self, tracks: int, tol: float) -> None:
         self.gaps: list[list[tuple[float, float]]] = [[(0.0, 1.0)] for _ in range(tracks)]
         self.found: list[list[tuple[float, float]]] = [[] for _ in range(tracks)]
+        self.pieces: list[list[_Piece]] = [[] for _ in range(tracks)]
+        #: widths of the slivers folded into a neighbour (each known to the rounding only)
+        self.snapped = [0.0] * tracks
+        #: the slivers (track, t0, t1): gaps shorter than their ends' rounding bound
+        self.slivers: list[tuple[int, float, float]] = []
+        #: (track, t) of the jumps a sliver's probe explained (a region narrower than the
+        #: rounding of its ends, e.g. a ramp of slope 1e14)
+        self.repaired: set[tuple[int, float]] = set()
         self.covered = [0.0] * tracks
         self.tol = tol
 
@@ -171,41 +230,157 @@ class _Walk:
         return out
 
     def merge(self, tr: int, g0: float, g1: float, ms: list[float], los: list[float],
-              his: list[float], lo_errs: list[float], hi_errs: list[float]) -> list[float]:
+              his: list[float], lo_errs: list[float], hi_errs: list[float],
+              values: list[float], slopes: list[float]) -> list[float]:
         """Fold the regions around the probes ``ms`` (increasing) of gap (g0, g1) into the
         track; returns each probe's weight (its region's length, 0 for a repeat). The ends
         found are known to +-err (the probes' rounding bound); two computations of one
-        boundary closer than their errors are the same boundary."""
+        boundary closer than their errors are the same boundary. ``values``/``slopes``: F
+        and dF/dt at each probe."""
         cur, cur_err = g0, 0.0
         weights = []
-        for m, lo, hi, lo_err, hi_err in zip(ms, los, his, lo_errs, hi_errs, strict=True):
+        for m, lo, hi, lo_err, hi_err, v, sl in zip(ms, los, his, lo_errs, hi_errs, values,
+                                                     slopes, strict=True):
             if m < cur or hi <= cur:
                 weights.append(0.0)
                 continue
             lo = max(lo, cur)
             if lo - cur <= self._snap(cur, lo_err + cur_err):
+                self._sliver(tr, cur, lo)
                 lo = cur
             else:
                 self.gaps[tr].append((cur, lo))
             if g1 - hi <= self._snap(g1, hi_err):
+                self._sliver(tr, hi, g1)
                 hi = g1
             weights.append(hi - lo)
             self.found[tr].append((lo, hi))
+            self.pieces[tr].append(_Piece(lo, hi, v + sl * (lo - m), v + sl * (hi - m), m, v,
+                                          sl, self._snap(lo, lo_err), self._snap(hi, hi_err)))
             self.covered[tr] += hi - lo
             cur, cur_err = hi, hi_err
         if g1 - cur > self._snap(g1, cur_err):
             self.gaps[tr].append((cur, g1))
+        else:
+            self._sliver(tr, cur, g1)
         return weights
+
+    def _sliver(self, tr: int, t0: float, t1: float) -> None:
+        if t1 > t0:
+            self.snapped[tr] += t1 - t0
+            self.slivers.append((tr, t0, t1))
 
     def _snap(self, t: float, err: float) -> float:
         return max(self.tol, err, 64.0 * _EPS * max(1.0, abs(t)))
+
+    def jumps(self, tr: int) -> list[tuple[float, float]]:
+        """(t, size) of the jumps of F between adjacent regions of track ``tr`` larger than
+        the rounding of the two regions' values allows (none where F is continuous), leaving
+        out those a sliver's probe explained."""
+        pieces = sorted(self.pieces[tr])
+        out = []
+        for a, b in zip(pieces[:-1], pieces[1:], strict=False):
+            size = b.f_lo - a.f_hi
+            steep = abs(a.slope) + abs(b.slope)
+            allow = _GUARD * _EPS * (abs(a.f_hi) + abs(b.f_lo) + steep) \
+                + steep * max(a.hi_err, b.lo_err)
+            if abs(size) > allow and (tr, a.hi) not in self.repaired:
+                out.append((a.hi, size))
+        return out
+
+    def corrections(self, tr: int) -> list[tuple[float, float, float, float]]:
+        """(m, lo, hi, dw) for the regions of track ``tr`` whose width hi - lo is less
+        accurate than F allows: a steep region's width is (F(hi) - F(lo)) / slope with F at
+        each end taken from the flatter of the two regions meeting there (F is continuous, and
+        a flat neighbour knows F at the common end to rounding whatever the end's error).
+        Only corrections within the ends' rounding bounds are made; a larger mismatch is a
+        jump, left to the final check."""
+        pieces = sorted(self.pieces[tr])
+        out = []
+        for i, p in enumerate(pieces):
+            if not p.slope:
+                continue
+            left, right = p.f_lo, p.f_hi
+            if i and pieces[i - 1].hi == p.lo and (tr, p.lo) not in self.repaired \
+                    and abs(pieces[i - 1].slope) < abs(p.slope):
+                left = pieces[i - 1].f_hi
+            if i + 1 < len(pieces) and pieces[i + 1].lo == p.hi \
+                    and (tr, p.hi) not in self.repaired \
+                    and abs(pieces[i + 1].slope) < abs(p.slope):
+                right = pieces[i + 1].f_lo
+            dw = (right - left) / p.slope - (p.hi - p.lo)
+            if dw and abs(dw) <= p.lo_err + p.hi_err \
+                    and abs(dw * p.slope) > 4.0 * _EPS * (abs(left) + abs(right)):
+                out.append((p.m, p.lo, p.hi, dw))
+        return out
+
+
+#: rounding allowance of the final checks, in units of eps times the magnitudes summed
+_GUARD = 1024.0
+#: probe passes whose batch is re-run split and reordered, to detect row-mixing forwards
+_ROW_CHECKS = 2
+_ON_INCOMPLETE = ("raise", "warn")
+
+
+def _check_output(model: Callable, out: torch.Tensor) -> None:
+    """Refuse an output the gradient cannot follow (computed under no_grad, or by a custom
+    autograd Function)."""
+    if not isinstance(out, torch.Tensor) or fwad.unpack_dual(out).tangent is None:
+        return
+    if not out.requires_grad:
+        raise UnsupportedFunctionError(
+            "the model's output was computed under torch.no_grad() or detached, so the "
+            "gradient is not the derivative of the function; remove it or use "
+            "method='gausslegendre'")
+    if isinstance(out.grad_fn, torch.autograd.function.BackwardCFunction):
+        owner = getattr(type(out.grad_fn), "_forward_cls", None)
+        raise UnsupportedFunctionError(
+            f"the model's output comes from the custom autograd Function "
+            f"{getattr(owner, '__name__', '?')}, whose operations method='exact' cannot see; "
+            "write it with torch operations or use method='gausslegendre'")
+
+
+def _row_check(net: Callable, root: Callable, x: torch.Tensor, dx: torch.Tensor,
+               extra: tuple, example: torch.Tensor, n: int, probe: Probe,
+               value: torch.Tensor, slope: torch.Tensor) -> None:
+    """Re-run a probe batch as two halves, each in reverse order, and refuse the forward if a
+    row's output changes: it mixes the rows (probe points) of a batch."""
+    b = x.shape[0]
+    if b < 2:
+        return
+    h = b // 2
+    order = torch.cat([torch.arange(h - 1, -1, -1), torch.arange(b - 1, h - 1, -1)]).to(
+        x.device)
+    vs, ts = [], []
+    m, g0, g1 = probe.m[:, 0], probe.g0[:, 0], probe.g1[:, 0]
+    for idx in (order[:h], order[h:]):
+        pr = Probe(m[idx], g0[idx], g1[idx])
+        xi = x.detach()[idx].requires_grad_(True)
+        with fwad.dual_level(), torch.enable_grad(), PiecewiseMode(pr, root):
+            out = _call(net, fwad.make_dual(xi, dx[idx]), extra, example[idx], n)
+            p, t = fwad.unpack_dual(out)
+        vs.append(p.detach())
+        ts.append(torch.zeros_like(p) if t is None else t.detach())
+    v, t = torch.empty_like(value), torch.empty_like(slope)
+    v[order], t[order] = torch.cat(vs), torch.cat(ts)
+    for new, ref in ((v, value), (t, slope)):
+        scale = ref.reshape(b, -1).abs().amax(1).clamp_min(1e-300).view(
+            (-1,) + (1,) * (ref.dim() - 1))
+        bad = ~((new - ref).abs() <= 1e-9 * scale) & ~(new.isnan() & ref.isnan())
+        if bool(bad.any()):
+            raise UnsupportedFunctionError(
+                "the forward mixes the rows of a batch: an example's output changes when the "
+                "other rows change (e.g. .item(), x[0], a reduction over dimension 0, batch "
+                "statistics); method='exact' runs its probe points as the rows of one batch, "
+                "so make the forward row by row or use method='gausslegendre'")
 
 
 def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
                            target: TargetSpec = None, batch_size: int | None = None,
                            tol: float = 0.0, max_passes: int = 100_000,
                            trusted: tuple[type, ...] = (),
-                           additional_forward_args: tuple | None = None) -> ExactResult:
+                           additional_forward_args: tuple | None = None,
+                           on_incomplete: str = "raise") -> ExactResult:
     """Exact path attribution of a piecewise-linear ``model`` (an nn.Module or any callable)
     along the polyline ``points`` (tensors of equal shape (N, ...)), computed in float64. See
     the module docstring.
@@ -215,7 +390,9 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
     into a neighbour (on top of a bound relative to the rounding of each crossing; default
     0). ``trusted`` is deprecated and ignored: the walk checks the operations the forward
     runs. ``additional_forward_args``: passed after the input (tensors with N rows are taken
-    row by row with their example).
+    row by row with their example). ``on_incomplete``: what a failed final check does
+    ("raise", the default, or "warn"): F jumping between two regions, or the completeness
+    gap sum(attributions) - (F(end) - F(start)) exceeding its rounding bound.
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 1, bias=False), torch.nn.ReLU())
@@ -227,12 +404,16 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
     ([[2.0, -1.0]], 0.0)
     """
     tol = _check_tol(tol)
+    if on_incomplete not in _ON_INCOMPLETE:
+        raise ArgumentError(f"on_incomplete must be one of {_ON_INCOMPLETE}, got "
+                            f"{on_incomplete!r}")
     if trusted:
         warnings.warn("trusted= is no longer needed and is ignored: method='exact' checks the "
                       "operations the forward runs", DeprecationWarning, stacklevel=2)
     if not callable(model):
         raise ArgumentError(f"model must be an nn.Module or a callable, got "
                             f"{type(model).__name__}")
+    _check_eager(model)
     if len(points) < 2:
         raise ArgumentError("a path needs at least two points")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
@@ -263,14 +444,16 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
         start, direction = out.primal, out.tangent
     walk = _Walk(segments * n, tol)
     acc = torch.zeros_like(start)
+    acc_abs = torch.zeros_like(start)          # sum of |length * gradient|: the rounding scale
     budget = batch_size or DEFAULT_PROBES
-    view = (-1,) + (1,) * (len(shape) - 1)
     passes = flat_ties = probes = 0
+    bar = Progress(desc="exact walk", unit="pass")  # on a terminal only
     while True:
         plan = walk.plan(budget)
         if not plan:
             break
         passes += 1
+        bar.update(1, regions=sum(map(len, walk.pieces)), probes=probes)
         if passes > max_passes:
             raise IntegrationError(f"the exact walk needed more than {max_passes} passes; raise "
                                    "max_passes or use method='gausslegendre'")
@@ -283,32 +466,36 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
                 ms.append(g0 + (j + 0.5) / k * (g1 - g0))
         probes += len(tracks)
         rows = torch.tensor(tracks, device=device)
-        m = torch.tensor(ms, dtype=F64, device=device)
-        probe = Probe(m, torch.tensor(g0s, dtype=F64, device=device),
-                      torch.tensor(g1s, dtype=F64, device=device))
-        x = torch.addcmul(start[rows], m.view(view), direction[rows]).requires_grad_(True)
-        with fwad.dual_level(), torch.enable_grad():
-            with PiecewiseMode(probe, model):
-                out = _call(net, fwad.make_dual(x, direction[rows]), extra, example[rows], n)
-            out = fwad.unpack_dual(out).primal
+        probe, x, out, out_t = _forward(net, model, start, direction, extra, example, n,
+                                        rows, ms, g0s, g1s)
+        if passes <= _ROW_CHECKS:
+            _row_check(net, model, x, direction[rows], extra, example[rows], n, probe,
+                       out.detach(), out_t)
         # the backward outside the dual level: inside it, forward AD would also run on every
         # backward operation (the saved tensors are dual), three times the work
         with torch.enable_grad():
             sel = select_output(out, tgt, example[rows])
+            vals = sel.detach().tolist()
+            slopes = select_output(out_t, tgt, example[rows]).tolist()
             los, his = probe.lo.tolist(), probe.hi.tolist()
             lo_errs, hi_errs = probe.lo_err.tolist(), probe.hi_err.tolist()
             weights: list[float] = []
             i = 0
             for tr, g0, g1, k in plan:
                 weights += walk.merge(tr, g0, g1, ms[i:i + k], los[i:i + k], his[i:i + k],
-                                      lo_errs[i:i + k], hi_errs[i:i + k])
+                                      lo_errs[i:i + k], hi_errs[i:i + k], vals[i:i + k],
+                                      slopes[i:i + k])
                 i += k
             if sel.requires_grad and any(w > 0 for w in weights):
                 w = torch.tensor(weights, dtype=sel.dtype, device=device)
                 (g,) = torch.autograd.grad(sel, x, w, allow_unused=True)
                 if g is not None:
                     acc.index_add_(0, rows, g)
+                    acc_abs.index_add_(0, rows, g.abs())
         flat_ties += probe.flat_ties
+    bar.close()
+    _repair(walk, net, model, start, direction, extra, example, n, tgt, acc, acc_abs)
+    scale = (direction.abs() * acc_abs).reshape(segments, n, -1).sum((0, 2))
     if split is not None:
         probe_x = torch.zeros_like(x_in).requires_grad_(True)
         with torch.enable_grad(), CastMode(F64):
@@ -327,10 +514,121 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
             f"{flat_ties} kink argument(s) sat exactly at their kink on a piece of the "
             "path; the gradient there follows a fixed convention (relu'(0) = 0, the first "
             "maximal entry of a max)", stacklevel=2)
-    rise = _value(model, pts[-1], extra, tgt, batch_size) - \
-        _value(model, pts[0], extra, tgt, batch_size)
-    delta = attributions.reshape(n, -1).sum(1) - rise
+    high = _value(model, pts[-1], extra, tgt, batch_size)
+    low = _value(model, pts[0], extra, tgt, batch_size)
+    delta = attributions.reshape(n, -1).sum(1) - (high - low)
+    _final_checks(walk, n, attributions, delta, high, low, scale, on_incomplete)
     return ExactResult(attributions, delta, regions, passes, breakpoints, flat_ties, probes)
+
+
+def _forward(net: Callable, model: Callable, start: torch.Tensor, direction: torch.Tensor,
+             extra: tuple, example: torch.Tensor, n: int, rows: torch.Tensor,
+             ms: list[float], g0s: list[float], g1s: list[float]):
+    """One probe pass's forward: (probe, x, output, output's slope d/dt)."""
+    device = start.device
+    m = torch.tensor(ms, dtype=F64, device=device)
+    probe = Probe(m, torch.tensor(g0s, dtype=F64, device=device),
+                  torch.tensor(g1s, dtype=F64, device=device))
+    view = (-1,) + (1,) * (start.dim() - 1)
+    x = torch.addcmul(start[rows], m.view(view), direction[rows]).requires_grad_(True)
+    with fwad.dual_level(), torch.enable_grad():
+        with PiecewiseMode(probe, model):
+            out = _call(net, fwad.make_dual(x, direction[rows]), extra, example[rows], n)
+            _check_output(model, out)
+        out, out_t = fwad.unpack_dual(out)
+    out_t = torch.zeros_like(out) if out_t is None else out_t.detach()
+    return probe, x, out, out_t
+
+
+def _repair(walk: _Walk, net: Callable, model: Callable, start: torch.Tensor,
+            direction: torch.Tensor, extra: tuple, example: torch.Tensor, n: int, tgt,
+            acc: torch.Tensor, acc_abs: torch.Tensor) -> None:
+    """Integrate the slivers where F jumps between the regions on either side: a region
+    narrower than the rounding of its ends (a ramp of slope ~1e14). Its probe gives the
+    gradient; its width is the jump divided by the slope dF/dt there (F is continuous), which
+    the ends alone cannot give to float64 accuracy. A jump no sliver explains is left to the
+    final check."""
+    todo = []          # (track, m, lo, hi, weight or None: a sliver's, from its slope)
+    jumps = {}
+    for tr in sorted({tr for tr, _, _ in walk.slivers}):
+        for t, size in walk.jumps(tr):
+            for s_tr, t0, t1 in walk.slivers:
+                if s_tr == tr and t0 <= t <= t1:
+                    jumps[len(todo)] = (t, size)
+                    walk.repaired.add((tr, t))     # (undone below if its probe disagrees)
+                    todo.append((tr, 0.5 * (t0 + t1), t0, t1, None))
+                    break
+    for tr in range(len(walk.pieces)):
+        todo += [(tr, m, lo, hi, dw) for m, lo, hi, dw in walk.corrections(tr)]
+    if not todo:
+        return
+    rows = torch.tensor([item[0] for item in todo], device=start.device)
+    _, x, out, out_t = _forward(net, model, start, direction, extra, example, n, rows,
+                                [item[1] for item in todo], [item[2] for item in todo],
+                                [item[3] for item in todo])
+    with torch.enable_grad():
+        sel = select_output(out, tgt, example[rows])
+        slopes = select_output(out_t, tgt, example[rows]).tolist()
+        weights = []
+        for i, ((tr, _, t0, t1, dw), sl) in enumerate(zip(todo, slopes, strict=True)):
+            if dw is not None:
+                weights.append(dw)
+                continue
+            t, size = jumps[i]
+            width = size / sl if sl else -1.0
+            if 0.0 < width <= 2.0 * (t1 - t0) + walk._snap(t, 0.0):
+                weights.append(width)
+            else:
+                weights.append(0.0)
+                walk.repaired.discard((tr, t))
+        if sel.requires_grad and any(weights):
+            (g,) = torch.autograd.grad(sel, x, torch.tensor(weights, dtype=sel.dtype,
+                                                            device=sel.device),
+                                       allow_unused=True)
+            if g is not None:
+                acc.index_add_(0, rows, g)
+                acc_abs.index_add_(0, rows, g.abs())
+
+
+def _final_checks(walk: _Walk, n: int, attributions: torch.Tensor, delta: torch.Tensor,
+                  high: torch.Tensor, low: torch.Tensor, scale: torch.Tensor,
+                  on_incomplete: str) -> None:
+    """Raise (or warn) where F jumps between two regions or the completeness gap exceeds its
+    rounding bound: the guard on every result, for what no operation check caught."""
+    problems = []
+    for tr in range(len(walk.pieces)):
+        for jump in walk.jumps(tr):
+            problems.append(
+                f"F jumps by {jump[1]:.6g} at t = {jump[0]:.17g} on segment {tr // n} of "
+                f"example {tr % n}: a comparison or step function (e.g. (x > 0).double()) "
+                "reaches the output other than as the selector of a continuous kink, and "
+                "integrated gradients needs F continuous along the path")
+            break
+    if not problems:
+        sizes = attributions.reshape(n, -1).abs().sum(1)
+        for e in range(n):
+            tracks = range(e, len(walk.pieces), n)
+            slope = max((abs(p.slope) for tr in tracks for p in walk.pieces[tr]), default=0.0)
+            count = sum(len(walk.pieces[tr]) for tr in tracks)
+            snapped = sum(walk.snapped[tr] for tr in tracks)
+            bound = _GUARD * _EPS * (count + 1) * float(
+                scale[e] + sizes[e] + high[e].abs() + low[e].abs()) + 2.0 * snapped * slope
+            gap = float(delta[e])
+            if not abs(gap) <= bound:
+                problems.append(
+                    f"the completeness check failed for example {e}: the attributions sum to "
+                    f"{float(delta[e] + high[e] - low[e]):.17g} but F(end) - F(start) = "
+                    f"{float(high[e] - low[e]):.17g} (gap {gap:.3g}, rounding allows "
+                    f"{bound:.3g}); the forward may mix the rows of a batch, bypass autograd, "
+                    "jump, or have a region narrower than float64 resolves (slopes near "
+                    "1/eps)")
+                break
+    if problems:
+        if on_incomplete == "warn":
+            warnings.warn(problems[0], stacklevel=3)
+        else:
+            raise IntegrationError(problems[0] + "; use method='gausslegendre', or "
+                                   "on_incomplete='warn' to get the numbers anyway")
 
 
 def _value(model: Callable, x: torch.Tensor, extra: tuple, tgt, batch_size: int | None

@@ -8,6 +8,7 @@ and a 64-32-10 ReLU network trained on scikit-learn's digits data set.
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 
 from ._torch import torch
@@ -16,7 +17,8 @@ from .layers import Residual
 
 nn = torch.nn
 
-__all__ = ["digits_cnn", "digits_data", "digits_mlp", "random_mlp", "resnet50", "small_cnn"]
+__all__ = ["digits_cnn", "digits_data", "digits_mlp", "random_mlp", "resnet50", "seeded",
+           "small_cnn"]
 
 _ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.125), "tanh": nn.Tanh,
                 "sigmoid": nn.Sigmoid, "softplus": nn.Softplus}
@@ -42,14 +44,33 @@ def random_mlp(n_in: int, hidden: int, n_out: int, activation: str = "relu", see
     return net.eval()
 
 
+def seeded(net: nn.Module, seed: int) -> nn.Module:
+    """``net`` with every Linear and Conv layer drawn afresh from its own ``torch.Generator``
+    seeded with ``seed``: PyTorch's default distribution (weights and biases uniform on
+    +-1/sqrt(fan_in)), reproducible, and torch's global random state is left alone.
+
+    >>> a = seeded(nn.Linear(3, 2), 0); b = seeded(nn.Linear(3, 2), 0)
+    >>> bool(torch.equal(a.weight, b.weight)), float(a.weight.detach().abs().max()) <= 3 ** -0.5
+    (True, True)
+    """
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for mod in net.modules():
+            if isinstance(mod, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+                bound = mod.weight[0].numel() ** -0.5
+                mod.weight.uniform_(-bound, bound, generator=gen)
+                if mod.bias is not None:
+                    mod.bias.uniform_(-bound, bound, generator=gen)
+    return net
+
+
 def small_cnn(channels: int = 3, size: int = 32, classes: int = 10, seed: int = 0) -> nn.Sequential:
     """Two 3x3 convs with ReLU and 2x2 max-pool, then a linear layer (the CPU bench's CNN)."""
-    torch.manual_seed(seed)
-    return nn.Sequential(
+    return seeded(nn.Sequential(
         nn.Conv2d(channels, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(32 * (size // 4) ** 2, classes),
-    ).eval()
+    ), seed).eval()
 
 
 def _bottleneck(cin: int, width: int, stride: int) -> nn.Sequential:
@@ -70,7 +91,6 @@ def resnet50(classes: int = 1000, width: int = 64, blocks: tuple[int, ...] = (3,
              seed: int = 0) -> nn.Sequential:
     """ResNet-50 (torchvision's layout: bottlenecks 3-4-6-3, 25.6 M parameters at width 64)
     built from nn.Sequential and numeric.Residual, so method='exact' can walk it too."""
-    torch.manual_seed(seed)
     mods: list[nn.Module] = [nn.Conv2d(3, width, 7, stride=2, padding=3, bias=False),
                              nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
     cin = width
@@ -80,12 +100,18 @@ def resnet50(classes: int = 1000, width: int = 64, blocks: tuple[int, ...] = (3,
             mods.append(_bottleneck(cin, w, 2 if (i == 0 and stage > 0) else 1))
             cin = 4 * w
     mods += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, classes)]
-    return nn.Sequential(*mods).eval()
+    return seeded(nn.Sequential(*mods), seed).eval()
+
+
+def digits_data() -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's digits (1797 8x8 images, pixels scaled to [0, 1]) as float64 tensors
+    (fresh copies: changing them changes nobody else's)."""
+    x, y = _digits()
+    return x.clone(), y.clone()
 
 
 @lru_cache(maxsize=1)
-def digits_data() -> tuple[torch.Tensor, torch.Tensor]:
-    """scikit-learn's digits (1797 8x8 images, pixels scaled to [0, 1]) as float64 tensors."""
+def _digits() -> tuple[torch.Tensor, torch.Tensor]:
     try:
         from sklearn.datasets import load_digits
     except ImportError as exc:  # pragma: no cover
@@ -96,13 +122,17 @@ def digits_data() -> tuple[torch.Tensor, torch.Tensor]:
             torch.tensor(data.target, dtype=torch.long))
 
 
-@lru_cache(maxsize=2)
 def digits_mlp(seed: int = 0, epochs: int = 150) -> nn.Sequential:
     """A 64-32-10 ReLU MLP trained full-batch with Adam (float32, under a second on a CPU) on
     the first 1500 digits, returned in float64 and eval mode; ~90 % accurate on the other 297.
+    Trained once per process; each call returns its own copy.
     """
-    torch.manual_seed(seed)
-    net = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    return copy.deepcopy(_digits_mlp(seed, epochs))
+
+
+@lru_cache(maxsize=2)
+def _digits_mlp(seed: int, epochs: int) -> nn.Module:
+    net = seeded(nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10)), seed)
     return _train_on_digits(net, (64,), epochs)
 
 
@@ -123,17 +153,22 @@ def _train_on_digits(net: nn.Module, shape: tuple[int, ...], epochs: int) -> nn.
     return net.eval()
 
 
-@lru_cache(maxsize=2)
 def digits_cnn(seed: int = 0, epochs: int = 60) -> nn.Sequential:
     """A small CNN on scikit-learn's digits (1x8x8): conv 8 -> ReLU -> 2x2 max-pool -> conv 16
     -> ReLU -> 2x2 max-pool -> linear 10, trained full-batch with Adam (float32, a few seconds
     on a CPU) on the first 1500 digits, returned in float64 and eval mode.
 
+    Trained once per process; each call returns its own copy.
+
     >>> digits_cnn()(digits_data()[0][:2].reshape(2, 1, 8, 8)).shape
     torch.Size([2, 10])
     """
-    torch.manual_seed(seed)
-    net = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Flatten(), nn.Linear(16 * 2 * 2, 10))
+    return copy.deepcopy(_digits_cnn(seed, epochs))
+
+
+@lru_cache(maxsize=2)
+def _digits_cnn(seed: int, epochs: int) -> nn.Module:
+    net = seeded(nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                               nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                               nn.Flatten(), nn.Linear(16 * 2 * 2, 10)), seed)
     return _train_on_digits(net, (1, 8, 8), epochs)

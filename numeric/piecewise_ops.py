@@ -10,16 +10,20 @@ not depend on the input run untouched. On tensors that do:
 - affine operations pass (linear, convolutions, sums, products and quotients by tensors that
   do not depend on the input, reshapes, indexing, pads, average pools, batch-norm and
   dropout in eval mode, ...);
-- kink operations (relu, relu6, leaky_relu, prelu, hardtanh, threshold, clamp, abs,
-  maximum/minimum, max/min/amax/amin/argmax/argmin over a dim, max-pool, comparisons, sign)
-  record each kink argument's value z and slope z' at the probe, and are re-computed as a
-  selection (``torch.where``/``gather``) of the branch that holds just to the right of the
-  probe: the branch is chosen by (value, slope) in lexicographic order, so a kink exactly at
-  the probe never stops the walk, and the forward value, the tangent and the gradient all
-  follow that branch;
+- kink operations (relu, relu6, leaky_relu, prelu, hardtanh, hardsigmoid, threshold, clamp,
+  abs, maximum/minimum, max/min/amax/amin/argmax/argmin over a dim, max-pool and adaptive max-
+  pool, sort/topk/kthvalue/median/cummax/cummin along a feature dimension, norms of order 1
+  and +-inf, l1_loss without reduction, comparisons, sign) record each kink argument's value z
+  and slope z' at the probe, and are re-computed as a selection (``torch.where``/``gather``)
+  of the branch that holds just to the right of the probe: the branch is chosen by (value,
+  slope) in lexicographic order, so a kink exactly at the probe never stops the walk, and the
+  forward value, the tangent and the gradient all follow that branch;
 - any other operation (tanh, sigmoid, softmax, exp, a product of two input-dependent tensors,
-  turning input values into Python numbers, ...) raises a one-line
-  :class:`~numeric.errors.UnsupportedFunctionError` naming the operation and where it ran.
+  ...) raises a one-line :class:`~numeric.errors.UnsupportedFunctionError` naming the
+  operation and where it ran; so do what mixes the probes (rows) of a batch (turning
+  input-dependent values or masks into Python values, ``.any()``/``.all()``, reductions over
+  dimension 0 or over everything) and what hides operations from the gradient
+  (``torch.no_grad``/``inference_mode``, ``detach``, custom ``torch.autograd.Function``s).
 
 Crossings ``t = m - z/z'`` are kept with an error bound relative to the magnitudes involved
 (the values and slopes feeding the operation), so crossings computed a rounding error away from
@@ -30,7 +34,7 @@ probes (the batch dimension first), as in every model Captum attributes.
 >>> import torch.autograd.forward_ad as fwad
 >>> probe = Probe(torch.tensor([0.5], dtype=torch.float64), torch.zeros(1, dtype=torch.float64),
 ...               torch.ones(1, dtype=torch.float64))
->>> x = torch.tensor([[2.0]], dtype=torch.float64)   # the point at t = 0.5, moving 4 per unit t
+>>> x = torch.tensor([[2.0]], dtype=torch.float64, requires_grad=True)   # t = 0.5, moving 4/t
 >>> with fwad.dual_level(), PiecewiseMode(probe):
 ...     y = torch.relu(fwad.make_dual(x, torch.full_like(x, 4.0)) - 3.0)
 >>> probe.lo.tolist(), probe.hi.tolist()     # relu(x - 3) switches on at t = 0.75
@@ -513,13 +517,8 @@ def _reduce_max(probe, name, func, args, kwargs):
             return (_minimum if smallest else _maximum)(probe, name, func, args, kwargs)
     a = _bind(args, kwargs, ("input", "dim", "keepdim"), {"dim": None, "keepdim": False})
     x, dim, keepdim = a["input"], a["dim"], a["keepdim"]
-    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
-        raise _refuse(probe.root, name, "reduces over all elements, mixing the examples of a "
-                      "batch; reduce over the feature dimensions (e.g. x.flatten(1).amax(1))")
+    # (a dim of None or 0 mixes the probes: refused before, in _check_rows)
     dims = sorted(d % x.dim() for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
-    if 0 in dims:
-        raise _refuse(probe.root, name, "reduces over the batch dimension, mixing examples; "
-                      "method='exact' needs the examples along dimension 0")
     keep = [d for d in range(x.dim()) if d not in dims]
     y = -x if smallest else x
     w = y.permute(*keep, *dims)
@@ -635,7 +634,205 @@ def _max_pool(probe, name, func, args, kwargs):
     return values, flat
 
 
+def _hardsigmoid(probe, name, func, args, kwargs):
+    """hardsigmoid(x) = min(max(x / 6 + 1/2, 0), 1)."""
+    x = _bind(args, kwargs, ("input", "inplace"), {"inplace": False})["input"]
+    y = x / 6.0 + 0.5
+    return _clamp_between(probe, name, y, 0.0, 1.0, run=lambda: torch.clamp(y, 0.0, 1.0))
+
+
+def _nan_to_num(probe, name, func, args, kwargs):
+    """The identity on finite values (the walk's values always are)."""
+    x = args[0] if args else kwargs["input"]
+    if not bool(torch.isfinite(_split(x)[0]).all()):
+        raise _refuse(probe.root, name, "meets a non-finite input-dependent value; "
+                      "method='exact' needs finite values")
+    return x.clone()
+
+
+def _norm(probe, name, func, args, kwargs):
+    """norm / vector_norm of order 1, inf or -inf over feature dimensions: sum |x|,
+    max |x|, min |x| (other orders are not piecewise linear)."""
+    a = _bind(args, kwargs, ("input", "p", "dim", "keepdim"), {"p": "fro", "dim": None,
+                                                               "keepdim": False})
+    order = kwargs.get("ord", a["p"])
+    if name != "norm":
+        order = kwargs.get("ord", args[1] if len(args) > 1 else 2)
+    x, dim, keepdim = a["input"], a["dim"], a["keepdim"]
+    if order not in (1, float("inf"), -float("inf")):
+        raise _refuse(probe.root, name, f"of order {order!r} is not piecewise linear (orders "
+                      "1, inf and -inf are); use method='gausslegendre'")
+    absx = _abs(probe, name, torch.abs, (x,), {})
+    if order == 1:
+        return absx.sum(dim, keepdim=keepdim)
+    reduce = "amax" if order > 0 else "amin"
+    return _reduce_max(probe, reduce, getattr(torch, reduce), (absx, dim, keepdim), {})
+
+
+def _l1_loss(probe, name, func, args, kwargs):
+    """l1_loss(x, y, reduction='none') = |x - y| (the reductions over the batch are refused
+    before, in _check_rows)."""
+    a = _bind(args, kwargs, ("input", "target"), {})
+    return _abs(probe, name, torch.abs, (a["input"] - a["target"],), {})
+
+
+def _ordered(probe: Probe, name: str, x: torch.Tensor, dim: int, descending: bool,
+             used: slice | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """x sorted along ``dim`` by the order that holds just to the right of the probe: by
+    value, near-equal values (within the rounding allowance) by slope. Returns (values,
+    indices) as torch.sort does. Recorded as kinks: the differences of adjacent entries
+    when every position is used (the order changes first where two neighbours cross), else
+    the differences between each entry at the positions ``used`` and all others (it leaves
+    its position where it crosses any of them)."""
+    d = dim % x.dim()
+    if d == 0:
+        raise _refuse(probe.root, name, "orders along the batch dimension, mixing examples; "
+                      "method='exact' needs the examples along dimension 0")
+    xl = x.movedim(d, -1)
+    with torch.no_grad():
+        u, du = _split(xl)
+        if descending:
+            u, du = -u, -du
+        su, sd = _scale(probe, name, xl)
+        shape = (probe.b,) + (1,) * (u.dim() - 1)
+        eu = (_C * _EPS * su).view(shape)
+        sv, perm = torch.sort(u, dim=-1, stable=True)
+        step = (sv[..., 1:] - sv[..., :-1] > eu).long()
+        gid_sorted = torch.cat([torch.zeros_like(step[..., :1]), step.cumsum(-1)], -1)
+        gid = torch.empty_like(gid_sorted).scatter_(-1, perm, gid_sorted)
+        by_slope = torch.argsort(du, dim=-1, stable=True)
+        order = by_slope.gather(-1, torch.argsort(gid.gather(-1, by_slope), dim=-1,
+                                                  stable=True))
+        us, dus = u.gather(-1, order), du.gather(-1, order)
+        if used is None:
+            diff, ddiff, valid = us[..., 1:] - us[..., :-1], dus[..., 1:] - dus[..., :-1], None
+        else:
+            pos = torch.arange(u.shape[-1], device=u.device)[used]
+            diff = u.unsqueeze(-2) - us[..., pos].unsqueeze(-1)
+            ddiff = du.unsqueeze(-2) - dus[..., pos].unsqueeze(-1)
+            valid = probe.rows((order[..., pos].unsqueeze(-1) != torch.arange(
+                u.shape[-1], device=u.device)).expand_as(diff), name)
+        if diff.numel():
+            probe.kink(probe.rows(diff, name), probe.rows(ddiff, name), su=su, sd=sd,
+                       valid=valid)
+    values = xl.gather(-1, order).movedim(-1, d)
+    idx = order.movedim(-1, d)
+    probe.taint(idx)
+    return values, idx
+
+
+def _sort(probe, name, func, args, kwargs):
+    a = _bind(args, kwargs, ("input", "dim", "descending"), {"dim": -1, "descending": False})
+    if isinstance(a["dim"], bool):          # sort(input, stable, dim=..., descending=...)
+        a = _bind(args[:1], kwargs, ("input",), {"dim": -1, "descending": False})
+    values, idx = _ordered(probe, name, a["input"], a["dim"], bool(a["descending"]))
+    return torch.return_types.sort((values, idx))
+
+
+def _topk(probe, name, func, args, kwargs):
+    a = _bind(args, kwargs, ("input", "k", "dim", "largest", "sorted"),
+              {"dim": -1, "largest": True, "sorted": True})
+    k = int(a["k"])
+    values, idx = _ordered(probe, name, a["input"], a["dim"], bool(a["largest"]),
+                           slice(0, k))
+    d = a["dim"]
+    return torch.return_types.topk((values.narrow(d, 0, k), idx.narrow(d, 0, k)))
+
+
+def _kth(probe, name, func, args, kwargs):
+    """kthvalue(input, k, dim, keepdim); median(input, dim, keepdim): the lower median,
+    the ((n - 1) // 2 + 1)-th smallest, as torch."""
+    if name == "median":
+        a = _bind(args, kwargs, ("input", "dim", "keepdim"), {"dim": None, "keepdim": False})
+        a["k"] = (a["input"].shape[a["dim"]] - 1) // 2 + 1
+    else:
+        a = _bind(args, kwargs, ("input", "k", "dim", "keepdim"), {"dim": -1,
+                                                                   "keepdim": False})
+    k, d = int(a["k"]), a["dim"]
+    values, idx = _ordered(probe, name, a["input"], d, False, slice(k - 1, k))
+    values, idx = values.narrow(d, k - 1, 1), idx.narrow(d, k - 1, 1)
+    if not a["keepdim"]:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    out_type = torch.return_types.median if name == "median" else torch.return_types.kthvalue
+    return out_type((values, idx))
+
+
+def _cummax(probe, name, func, args, kwargs):
+    """cummax/cummin along a feature dimension: the max of each prefix (a window max)."""
+    a = _bind(args, kwargs, ("input", "dim"), {})
+    x, d = a["input"], a["dim"] % a["input"].dim()
+    y = -x if name == "cummin" else x
+    n = y.shape[d]
+    yl = y.movedim(d, -1)
+    keep = torch.ones(n, n, dtype=torch.bool, device=yl.device).tril()
+    w = yl.unsqueeze(-2).expand(*yl.shape[:-1], n, n).masked_fill(~keep, -float("inf"))
+    values, idx = _window_max(probe, name, w)
+    if name == "cummin":
+        values = -values
+    values, idx = values.movedim(-1, d), idx.movedim(-1, d)
+    probe.taint(idx)
+    return getattr(torch.return_types, name)((values, idx))
+
+
+def _adaptive_max_pool(probe, name, func, args, kwargs):
+    """adaptive_max_pool{1,2,3}d: a max over windows [floor(i L / O), ceil((i + 1) L / O))."""
+    n = int(name[len("adaptive_max_pool")])
+    a = _bind(args, kwargs, ("input", "output_size", "return_indices"),
+              {"return_indices": False})
+    x = a["input"]
+    if x.dim() != n + 2:
+        raise _refuse(probe.root, name, f"needs a batched input (N, C, {n} spatial dims) "
+                      "for method='exact'")
+    sizes = x.shape[2:]
+    size = a["output_size"]
+    size = tuple(size) if isinstance(size, (tuple, list)) else (size,) * n
+    outs = [int(o) if o is not None else sizes[i] for i, o in enumerate(size)]
+    w = x
+    valid = torch.ones((), dtype=torch.bool, device=x.device)
+    coords = []
+    for i in range(n):
+        length, o = sizes[i], outs[i]
+        starts = torch.tensor([(j * length) // o for j in range(o)], device=x.device)
+        ends = torch.tensor([-((-(j + 1) * length) // o) for j in range(o)], device=x.device)
+        k = int((ends - starts).max())
+        pos = starts[:, None] + torch.arange(k, device=x.device)
+        ok = pos < ends[:, None]
+        pos = torch.where(ok, pos, starts[:, None])
+        coords.append(pos)
+        dim = 2 + 2 * i
+        w = w.index_select(dim, pos.reshape(-1)).unflatten(dim, (o, k))
+        valid = valid.unsqueeze(-1).unsqueeze(-1) & ok
+    order = [0, 1] + [2 + 2 * i for i in range(n)] + [3 + 2 * i for i in range(n)]
+    w = w.permute(*order)
+    valid = valid.permute(*[2 * i for i in range(n)], *[2 * i + 1 for i in range(n)])
+    w = w.masked_fill(~valid, -float("inf"))
+    w = w.reshape(*w.shape[:2 + n], -1)
+    values, idx = _window_max(probe, name, w)
+    if not (a["return_indices"] or name.endswith("with_indices")):
+        return values
+    ks = [c.shape[1] for c in coords]
+    flat = torch.zeros_like(idx)
+    rem = idx
+    parts = []
+    for i in reversed(range(n)):
+        parts.append(rem % ks[i])
+        rem = rem // ks[i]
+    parts.reverse()
+    for i in range(n):
+        shape = [1] * idx.dim()
+        shape[2 + i] = outs[i]
+        row = torch.arange(outs[i], device=idx.device).view(shape).expand_as(idx)
+        flat = flat * sizes[i] + coords[i][row, parts[i]]
+    probe.taint(flat)
+    return values, flat
+
+
 _KINKS: dict[str, Callable] = {
+    "hardsigmoid": _hardsigmoid, "nan_to_num": _nan_to_num, "norm": _norm,
+    "linalg_vector_norm": _norm, "vector_norm": _norm, "l1_loss": _l1_loss, "sort": _sort,
+    "topk": _topk, "kthvalue": _kth, "median": _kth, "cummax": _cummax, "cummin": _cummax,
+    **{f"adaptive_max_pool{d}d{s}": _adaptive_max_pool for d in (1, 2, 3)
+       for s in ("", "_with_indices")},
     "relu": _relu, "relu_": _relu, "leaky_relu": _leaky_relu, "prelu": _prelu,
     "hardtanh": _hardtanh, "relu6": _relu6, "threshold": _threshold, "clamp": _clamp,
     "clip": _clamp, "clamp_min": _clamp, "clamp_max": _clamp, "abs": _abs,
@@ -662,7 +859,7 @@ pixel_unshuffle channel_shuffle native_channel_shuffle fold to type double float
 type_as masked_fill where index_add index_copy index_put index_fill scatter scatter_add
 masked_scatter masked_select copy zero fill select_scatter slice_scatter diagonal_scatter
 as_strided sum_to_size cpu cuda resolve_conj resolve_neg conj real identity cumulative_trapezoid
-trapezoid alias
+trapezoid alias max_unpool1d max_unpool2d max_unpool3d
 """.split())
 #: products: at most one factor may depend on the input (index of the additive argument)
 _PRODUCTS = frozenset("""
@@ -688,13 +885,80 @@ __deepcopy__ __iter__ is_same_size is_set_to untyped_storage __dir__ __sizeof__
 _unpack_dual unpack_dual _make_dual make_dual
 """.split())
 _ATTRS_REFUSED = frozenset((".data",))
-_VALUES = frozenset("""
+#: turn tensors into Python values or data-dependent shapes: refused on anything that
+#: depends on the input (values or piecewise-constant masks and indices)
+_TO_PYTHON = frozenset("""
 item tolist __bool__ __float__ __int__ __index__ __complex__ numpy __array__ is_nonzero
-any all nonzero unique bincount histc argsort sort topk kthvalue median mode
+any all nonzero unique unique_consecutive bincount histc masked_select argwhere equal
+allclose
 """.split())
+_VALUES = frozenset("""
+argsort mode
+""".split())
+#: reductions that mix the rows (probes) when run over dimension 0 or over everything: the
+#: position of their dim argument and its default (None: all elements)
+_REDUCTIONS = {
+    "sum": (1, None), "mean": (1, None), "nansum": (1, None), "nanmean": (1, None),
+    "cumsum": (1, None), "cumprod": (1, None), "diff": (2, -1), "trace": (9, None),
+    "logsumexp": (1, None), "prod": (1, None), "std": (1, None), "var": (1, None),
+    "norm": (2, None), "linalg_vector_norm": (2, None), "vector_norm": (2, None),
+    "count_nonzero": (1, None), "amax": (1, None), "amin": (1, None), "max": (1, None),
+    "min": (1, None), "argmax": (1, None), "argmin": (1, None), "cummax": (1, None),
+    "cummin": (1, None), "sort": (1, -1), "topk": (2, -1), "kthvalue": (2, -1),
+    "median": (1, None), "nanmedian": (1, None), "l1_loss": (9, None), "softmax": (1, None),
+    "log_softmax": (1, None),
+}
 _KNOWN = frozenset(_KINKS) | _AFFINE | _PRODUCTS | _QUOTIENTS | frozenset(_DROPOUTS) \
     | frozenset(("batch_norm", "instance_norm", "threshold", "pad", "detach", "fill", "zero",
                  "copy"))
+
+
+def _check_autograd(root: object, name: str, t: torch.Tensor) -> None:
+    """Refuse an input-dependent tensor the gradient cannot see through: made under no_grad or
+    detached (it carries a tangent but no gradient), or the output of a custom
+    torch.autograd.Function (its operations ran unseen)."""
+    if not t.requires_grad:
+        raise _refuse(root, name, "gets an input-dependent tensor computed under "
+                      "torch.no_grad() or detached, so the gradient is not the derivative of "
+                      "the function; remove it or use method='gausslegendre'")
+    fn = t.grad_fn
+    if isinstance(fn, torch.autograd.function.BackwardCFunction):
+        owner = getattr(type(fn), "_forward_cls", None)
+        label = getattr(owner, "__name__", type(fn).__name__)
+        raise _refuse(root, name, f"gets the output of the custom autograd Function {label}, "
+                      "whose operations method='exact' cannot see; write it with torch "
+                      "operations or use method='gausslegendre'")
+
+
+def _check_rows(probe: Probe, name: str, func, args: tuple, kwargs: dict,
+                deps: list[torch.Tensor]) -> None:
+    """Refuse a reduction over the batch dimension (or over everything) of an input-dependent
+    tensor: the walk runs its probe points as the rows of one batch."""
+    spec = _REDUCTIONS.get(name)
+    x = args[0] if args else kwargs.get("input")
+    if spec is None or not isinstance(x, torch.Tensor) or not any(x is t for t in deps):
+        return
+    if name == "l1_loss":
+        if _bind(args, kwargs, ("input", "target", "size_average", "reduce", "reduction"),
+                 {"reduction": "mean"})["reduction"] == "none":
+            return
+        raise _refuse(probe.root, name, "averages over the batch, mixing examples (the walk "
+                      "runs its probe points as rows); use reduction='none' and reduce over "
+                      "the feature dimensions")
+    pos, default = spec
+    if name in ("max", "min") and len(args) > 1 and isinstance(args[1], torch.Tensor):
+        return
+    dim = kwargs.get("dim", kwargs.get("axis", args[pos] if len(args) > pos else default))
+    if isinstance(dim, (str, float, bool)) or isinstance(dim, torch.Tensor):
+        return
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    if dim is None or not dims or x.dim() == 0:
+        raise _refuse(probe.root, name, "reduces over all elements, mixing the examples of a "
+                      "batch (the walk runs its probe points as rows); reduce over the "
+                      "feature dimensions (e.g. x.flatten(1).sum(1))")
+    if any(int(d) % x.dim() == 0 for d in dims):
+        raise _refuse(probe.root, name, "reduces over the batch dimension, mixing examples; "
+                      "method='exact' needs the examples along dimension 0")
 
 
 def _linear_tangent(func, name: str, args: tuple, kwargs: dict):
@@ -808,13 +1072,29 @@ class PiecewiseMode(TorchFunctionMode):
         _tensors(kwargs, ts)
         if not ts:
             return func(*args, **kwargs)
-        moving = [t for t in ts if _tangent(t) is not None]
+        if torch.is_inference_mode_enabled():  # it hides the tangents: look without it
+            with torch.inference_mode(False):
+                moving = [t for t in ts if _tangent(t) is not None]
+        else:
+            moving = [t for t in ts if _tangent(t) is not None]
         tainted = [t for t in ts if id(t) in probe.tainted]
         if not moving and not tainted:
             return func(*args, **kwargs)
         name = op_name(func)
         if name in _FREE or (name.startswith(".") and name not in _ATTRS_REFUSED):
             return func(*args, **kwargs)
+        if name in _TO_PYTHON:
+            raise _refuse(probe.root, name, "turns input-dependent values into Python values "
+                          "(the walk runs many probe points as the rows of one batch, so this "
+                          "mixes them); keep the computation in tensors, row by row (e.g. "
+                          "gather instead of .item()), or use method='gausslegendre'")
+        if moving and not torch.is_grad_enabled():
+            raise _refuse(probe.root, name, "runs under torch.no_grad() or inference_mode on "
+                          "an input-dependent tensor, so the gradient is not the derivative of "
+                          "the function; remove it or use method='gausslegendre'")
+        for t in moving:
+            _check_autograd(probe.root, name, t)
+        _check_rows(probe, name, func, args, kwargs, moving or tainted)
         if _mixed(ts, self.dtype):
             args, kwargs = _upcast(args, self.dtype), _upcast(kwargs, self.dtype)
         if not moving:  # piecewise constant in t, with its kinks recorded: so is the result

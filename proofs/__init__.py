@@ -6,14 +6,16 @@ that evaluate path-method attributions A_i = int_0^1 dF/dx_i(gamma(t)) gamma_i'(
 ``symbolic`` (exact, sympy) and ``mpmath`` (any number of digits). See
 CONTRACT.md for the public API.
 
+The names below are loaded on first use, so ``import proofs.errors`` (which numeric,
+axioms and counterexamples do for the shared exceptions) loads neither sympy nor matplotlib.
+
 >>> from proofs import Function, integrated_gradients
 >>> integrated_gradients(Function("max(0, x1 - 1/2)"), [1]).values
 (1/2,)
 """
 
-from .attribution import Attribution, Breakpoint, Piece
-from .conductance import compose_path, conductance
-from .engines import ENGINES, attribute, integrated_gradients
+from __future__ import annotations
+
 from .errors import (
     DimensionError,
     IGVerifyError,
@@ -23,19 +25,21 @@ from .errors import (
     PathError,
     UnsupportedFunctionError,
 )
-from .function import Function, active_branch, as_point
-from .parse import (
-    as_expression,
-    leaky_relu,
-    parse_expression,
-    parse_number,
-    parse_point,
-    relu,
-    sigmoid,
-    softplus,
-)
-from .paths import Path, Segment, affine_image, closed_loop, concatenate, curve, polyline, straight
-from .plot import plot
+from .lazy import make_lazy
+
+#: public name -> the module of proofs that defines it (imported when the name is first used)
+_LAZY = {
+    "Attribution": "attribution", "Breakpoint": "attribution", "Piece": "attribution",
+    "compose_path": "conductance", "conductance": "conductance",
+    "ENGINES": "engines", "attribute": "engines", "integrated_gradients": "engines",
+    "Function": "function", "active_branch": "function", "as_point": "function",
+    "as_expression": "parse", "leaky_relu": "parse", "parse_expression": "parse",
+    "parse_number": "parse", "parse_point": "parse", "relu": "parse", "sigmoid": "parse",
+    "softplus": "parse",
+    "Path": "paths", "Segment": "paths", "affine_image": "paths", "closed_loop": "paths",
+    "concatenate": "paths", "curve": "paths", "polyline": "paths", "straight": "paths",
+    "plot": "plot",
+}
 
 __all__ = [
     "ENGINES", "Attribution", "Breakpoint", "DimensionError", "Function", "IGVerifyError",
@@ -46,3 +50,6 @@ __all__ = [
     "parse_expression", "parse_number", "parse_point", "plot", "polyline", "relu", "sigmoid",
     "softplus", "straight",
 ]
+
+
+make_lazy(__name__, _LAZY)

@@ -8,12 +8,13 @@ into, F(end) - F(start) and the completeness gap. Exact values print exactly
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import mpmath
 import sympy as sp
 
+from .exact_form import tidy
 from .precision import bracket_width, working
 
 
@@ -122,14 +123,14 @@ class Attribution:
         if self.engine == "mpmath":
             with mpmath.workdps(working(self.dps)):
                 return mpmath.fsum(self.values)
-        return _tidy(sp.Add(*self.values))
+        return tidy(sp.Add(*self.values))
 
     @property
     def completeness_gap(self) -> Any:
         if self.engine == "mpmath":
             with mpmath.workdps(working(self.dps)):
                 return self.total - self.delta_F
-        return _tidy(self.total - self.delta_F)
+        return tidy(self.total - self.delta_F)
 
     def numeric(self) -> tuple[float, ...]:
         """The values as floats."""
@@ -206,8 +207,20 @@ class Attribution:
             "notes": list(self.notes),
         }
 
+    def __repr__(self) -> str:
+        """The fields, with mpmath numbers shown to the ``dps`` digits they were computed to
+        (mpmath's own repr shows its global precision, 15 digits by default)."""
+        def text() -> str:
+            return "Attribution(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}"
+                                              for f in fields(self) if f.repr) + ")"
+
+        if self.engine != "mpmath":
+            return text()
+        with mpmath.workdps(self.dps):
+            return text()
+
     def __str__(self) -> str:
-        digits = min(self.dps, 30) if self.engine == "mpmath" else self.dps
+        digits = self.dps
         width = max(len(v.name) for v in self.variables) if self.variables else 1
         lines = [f"{self.engine} attribution of {self.function} along {self.path}"]
         for v, a in zip(self.variables, self.values):
@@ -232,55 +245,3 @@ class Attribution:
         for note in self.notes:
             lines.append(f"  note: {note}")
         return "\n".join(lines)
-
-
-def _tidy(value: sp.Expr) -> sp.Expr:
-    """A canonical exact form: numbers stay numbers, small expressions are simplified.
-
-    ``sympy.simplify`` is kept to small expressions: on a tanh network's attributions it
-    takes minutes, where expanding (which collects equal terms, so a completeness gap
-    that is zero prints 0) takes milliseconds.
-    """
-    value = sp.S(value)
-    if value.is_Rational or value.is_Float:
-        return value
-    if value.has(sp.CRootOf):
-        return reduce_algebraic(value)
-    try:
-        if sp.count_ops(value) <= SIMPLIFY_OPS:
-            return sp.simplify(value)
-        expanded = sp.expand(value)
-        return expanded if sp.count_ops(expanded) <= sp.count_ops(value) else value
-    except (TypeError, ValueError, NotImplementedError):
-        return value
-
-
-SIMPLIFY_OPS = 60
-
-
-def reduce_algebraic(value: sp.Expr) -> sp.Expr:
-    """Reduce a polynomial in ``CRootOf`` numbers modulo their minimal polynomials.
-
-    Antiderivatives evaluated at algebraic breakpoints come out as polynomials
-    in the roots; reducing them makes equal numbers print equally and an exact
-    zero print as 0.
-
-    >>> r = sp.CRootOf(sp.Symbol("x")**2 - 2, 1)
-    >>> reduce_algebraic(r**3 - 2*r + 1)
-    1
-    """
-    roots = sorted(value.atoms(sp.CRootOf), key=str)
-    if not roots:
-        return value
-    names = [sp.Dummy(f"r{i}") for i in range(len(roots))]
-    expr = sp.expand(value.xreplace(dict(zip(roots, names))))
-    try:
-        numerator, denominator = sp.fraction(sp.together(expr))
-        minimal = [sp.Poly(r.poly.as_expr().xreplace({r.poly.gen: z}), z).monic()
-                   for r, z in zip(roots, names)]
-        if denominator.free_symbols & set(names):
-            return value
-        _, remainder = sp.reduced(numerator, [m.as_expr() for m in minimal], *names)
-    except (sp.PolynomialError, sp.CoercionFailed, NotImplementedError, ValueError):
-        return value
-    return sp.expand(remainder / denominator).xreplace(dict(zip(names, roots)))

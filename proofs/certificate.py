@@ -33,6 +33,8 @@ from typing import Any
 import sympy as sp
 
 from .errors import IGVerifyError, IntegrationError
+from .exact_form import tidy
+from .kinks import KINDS, branches, is_kink, kinks_of
 from .parse import parse_number
 from .paths import U
 from .precision import BRACKET_EXTRA
@@ -66,20 +68,13 @@ def _antiderivative(integrand: sp.Expr) -> sp.Expr:
     return sp.Add(*parts)
 
 
-def kinks_in_order(expr: sp.Expr) -> list[sp.Expr]:
-    """The distinct max/min/abs nodes of ``expr`` in preorder: the order of "choices"."""
-    return list(dict.fromkeys(node for node in sp.preorder_traversal(expr)
-                              if isinstance(node, (sp.Max, sp.Min, sp.Abs))))
-
-
 def _derive(expr: sp.Expr, chosen: dict[sp.Expr, int], reached: set) -> sp.Expr:
     """``expr`` with each kink replaced by its chosen branch (recording which were reached)."""
-    if not expr.has(sp.Max, sp.Min, sp.Abs):
+    if not expr.has(*KINDS):
         return expr
-    if isinstance(expr, (sp.Max, sp.Min, sp.Abs)):
+    if is_kink(expr):
         reached.add(expr)
-        branches = (expr.args[0], -expr.args[0]) if isinstance(expr, sp.Abs) else expr.args
-        derived = [_derive(b, chosen, reached) for b in branches]  # all: the verifier
+        derived = [_derive(b, chosen, reached) for b in branches(expr)]  # all: the verifier
         return derived[chosen[expr]]                             # compares their values
     return expr.func(*[_derive(a, chosen, reached) for a in expr.args])
 
@@ -124,7 +119,7 @@ def build(attribution: Any) -> Derivation:
     # xreplace on it: sympy would re-evaluate Max(0, -Max(0, z)) to 0)
     G_expr = parse_expression(text, names)[0]
     symbols = [sp.Symbol(n, real=True) for n in names]
-    kinks = kinks_in_order(G_expr)
+    kinks = kinks_of(G_expr)
     exact = bool(attribution.exact)
     places = _quantum(attribution.dps)
     # numeric breakpoints move to the exact midpoint of their (rational) bracket
@@ -175,7 +170,7 @@ def build(attribution: Any) -> Derivation:
                     f"{p.segment} ({sp.N(value, 15)}) does not match the engine's "
                     f"({sp.N(engine, 15)}); no certificate")
             if exact:
-                value = _tidy_value(value)
+                value = tidy(value)
                 totals[i] += value
                 values.append(_s(value))
             else:
@@ -233,12 +228,6 @@ def _algebraic_entry(root: sp.CRootOf, name: sp.Symbol) -> dict[str, Any]:
     n = int(sp.floor(sp.N(root * sp.Integer(10) ** ROOT_DECIMALS, ROOT_DECIMALS + 30)))
     return {"name": name.name, "polynomial": str(root.poly.as_expr(U)),
             "interval": [_fixed(n, ROOT_DECIMALS), _fixed(n + 1, ROOT_DECIMALS)]}
-
-
-def _tidy_value(value: sp.Expr) -> sp.Expr:
-    from .attribution import _tidy
-
-    return _tidy(value)
 
 
 class Derivation:

@@ -1,8 +1,7 @@
 """Command line of the exact engines: ``python -m proofs attribute EXPR ...``.
 
-Also the small pieces every igverify CLI shares: an argument parser whose
-errors are one line, and :func:`run`, which turns a user error into one line on
-stderr and exit status 2, and bounds the run time.
+It runs through the one shell of igverify (:mod:`proofs.shell`: one-line errors, exit 2,
+closed pipes, the time limit); the path specs are read by :func:`proofs.paths.parse_path`.
 
     python -m proofs attribute "x1*x2**2" --path "polyline:0,0;1,0;1,1;0,1;0,0;1,1"
     python -m proofs attribute "1 - relu(1 - x)" --vars x --input 2 --json
@@ -13,125 +12,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from .engines import ENGINES, MAX_DPS, attribute
-from .errors import DimensionError, IGVerifyError, ParseError, PathError, count
+from .errors import DimensionError, IGVerifyError, ParseError, PathError
 from .function import Function, as_point
 from .parse import MAX_LENGTH, parse_expression, parse_point
-from .paths import Path, _same, curve, polyline, straight
+from .paths import parse_path
+from .precision import DEFAULT_DPS
+from .shell import ArgumentParser, TimeLimitExceeded, run, time_limit
 
 T = TypeVar("T")
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit status 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
-        sys.exit(2)
-
-
-class _Timeout(Exception):
-    pass
-
-
-def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None,
-        timeout: float | None = None) -> int:
-    """Run a CLI ``main``; user errors become one stderr line and exit status 2."""
-    def on_alarm(signum: int, frame: object) -> None:
-        raise _Timeout
-
-    use_alarm = timeout and hasattr(signal, "SIGALRM")
-    if use_alarm:
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-    try:
-        return main(argv)
-    except IGVerifyError as exc:
-        sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
-        return 2
-    except _Timeout:
-        sys.stderr.write(f"error: gave up after {timeout:g} s; try --engine mpmath, a simpler "
-                         "function or a larger --timeout\n")
-        return 2
-    except (RecursionError, MemoryError):
-        sys.stderr.write("error: the expression is too large to handle; simplify it\n")
-        return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        return 130
-    except BrokenPipeError:
-        # the reader went away (| head): stop quietly; point stdout at /dev/null so the
-        # interpreter's final flush does not complain either
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    finally:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-
-
-def split_top_level(text: str, separator: str) -> list[str]:
-    """Split ``text`` at ``separator`` outside parentheses: "max(t, 1),t" -> 2 parts."""
-    parts, depth, current = [], 0, []
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == separator and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current))
-    return parts
-
-
-def parse_path(spec: str, input_point: tuple | None, baseline: tuple | None,
-               dimension: int) -> Path:
-    """A path from the CLI's ``--path`` value."""
-    kind, _, body = spec.partition(":")
-    kind = kind.strip().lower()
-    if kind == "straight":
-        if body.strip():
-            raise PathError("'straight' takes no points; use --input and --baseline")
-        if input_point is None:
-            raise PathError("the straight path needs --input (and optionally --baseline)")
-        start = baseline if baseline is not None else (0,) * len(input_point)
-        return straight(start, input_point)
-    if kind == "polyline":
-        if not body.strip():
-            raise PathError("polyline needs points, e.g. polyline:0,0;1,0;1,1")
-        points = [parse_point(p) for p in split_top_level(body, ";")]
-        path = polyline(points)
-    elif kind == "curve":
-        components = split_top_level(body, ",")
-        if not body.strip() or any(not c.strip() for c in components):
-            raise PathError("curve needs one expression in t per coordinate, e.g. curve:t,t**2")
-        path = curve(components)
-    else:
-        raise PathError(f"unknown path kind '{kind}'",
-                        "use straight, polyline:P0;P1;... or curve:g1(t),g2(t),...")
-    if path.dimension != dimension:
-        raise PathError(f"the path has {count(path.dimension, 'coordinate')}, the function "
-                        f"has {count(dimension, 'variable')}")
-    if input_point is not None and not all(_same(a, b) for a, b in zip(path.end, input_point)):
-        raise PathError(f"the path ends at {_fmt(path.end)}, not at the input {_fmt(input_point)}")
-    if baseline is not None and not all(_same(a, b) for a, b in zip(path.start, baseline)):
-        raise PathError(f"the path starts at {_fmt(path.start)}, not at the baseline "
-                        f"{_fmt(baseline)}")
-    return path
-
-
-def _fmt(point: Sequence[object]) -> str:
-    return "(" + ", ".join(str(c) for c in point) + ")"
 
 
 VALUE_OPTIONS = ("--input", "--baseline", "--path", "--vars")
@@ -142,6 +35,9 @@ def join_option_values(argv: Sequence[str], options: Sequence[str] = VALUE_OPTIO
                        ) -> list[str]:
     """``["--input", "-1,2"]`` -> ``["--input=-1,2"]``: argparse would read "-1,2" as an option.
 
+    A point typed with spaces (``--input 1, 2``: the shell splits it) is a user error that
+    says what to type.
+
     >>> join_option_values(["f", "--input", "-1,2", "--json"])
     ['f', '--input=-1,2', '--json']
     """
@@ -150,6 +46,17 @@ def join_option_values(argv: Sequence[str], options: Sequence[str] = VALUE_OPTIO
     i = 0
     while i < len(args):
         arg = args[i]
+        name, eq, value = arg.partition("=")
+        if not eq and arg in options and i + 1 < len(args):
+            name, value = arg, args[i + 1]
+        if name in ("--input", "--baseline") and value.rstrip().endswith(",") \
+                and i + 1 + (not eq) < len(args) \
+                and not args[i + 1 + (not eq)].startswith("--"):
+            rest = args[i + 1 + (not eq)]
+            typed = f"{value} {rest}"
+            raise ParseError(f"{name} {typed}: the shell split the point at its space",
+                             hint=f"type {name} {typed.replace(' ', '')} (no spaces) or quote "
+                                  f"it: {name} \"{typed}\"")
         if arg in options and i + 1 < len(args) and args[i + 1].startswith("-") \
                 and not args[i + 1].startswith("--"):
             out.append(f"{arg}={args[i + 1]}")
@@ -197,9 +104,9 @@ def _add_attribute(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--path", default="straight",
                    help="straight (default) | polyline:0,0;1,0;1,1 | curve:t,t**2 (in t)")
     a.add_argument("--engine", choices=ENGINES, default="symbolic")
-    a.add_argument("--dps", type=int, default=50,
+    a.add_argument("--dps", type=int, default=DEFAULT_DPS,
                    help="digits: of the mpmath engine's values, and of the symbolic engine's "
-                        "numerically certified breakpoints (50)")
+                        f"numerically certified breakpoints ({DEFAULT_DPS})")
     a.add_argument("--max-size", type=int, default=MAX_LENGTH, metavar="CHARS",
                    help=f"longest EXPR accepted, in characters ({MAX_LENGTH:,})")
     a.add_argument("--json", action="store_true", help="print one JSON object")
@@ -242,7 +149,13 @@ def _verify(args: argparse.Namespace) -> int:
         from .certificate import Derivation
 
         with open(args.file, encoding="utf-8") as source:
-            print(Derivation(_json.load(source)).text())
+            data = _json.load(source)
+        if isinstance(data, dict) and data.get("kind") == "network":
+            from .verify_network import summary
+
+            print(summary(data))
+        else:
+            print(Derivation(data).text())
     return 0
 
 
@@ -262,15 +175,27 @@ def _build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = join_option_values(sys.argv[1:] if argv is None else argv)
-    args = _build_parser().parse_args(argv)
-    timeout = getattr(args, "timeout", None)
-    timeout = timeout if timeout and timeout > 0 else None
-    if args.command == "plot":
-        from .plot import main as plot_main
+    """``python -m proofs COMMAND ...``: the exit status (0, 1 a certificate that does not
+    hold, 2 a user error).
 
-        return run(lambda _: plot_main(args), timeout=timeout)
-    return run(lambda _: args.handler(args), timeout=timeout)
+    >>> main(["attribute", "x1*x2", "--input", "1,2"])
+    symbolic attribution of x1*x2 along Path((0, 0) -> (1, 2))
+      A[x1] = 1
+      A[x2] = 1
+      sum            = 2
+      F(end)-F(start) = 2
+      completeness gap = 0
+    0
+    """
+    def command(argv: Sequence[str] | None) -> int:
+        args = _build_parser().parse_args(join_option_values(
+            sys.argv[1:] if argv is None else argv))
+        with time_limit(getattr(args, "timeout", None), lambda: TimeLimitExceeded(
+                f"gave up after {args.timeout:g} s",
+                "try --engine mpmath, a simpler function or a larger --timeout")):
+            return args.handler(args)
+
+    return run(command, argv)
 
 
 def _attribute(args: argparse.Namespace) -> int:

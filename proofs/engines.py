@@ -30,9 +30,6 @@ note states that convention. Breakpoints where F's gradient along the path does 
 from __future__ import annotations
 
 import itertools
-import signal
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -40,7 +37,7 @@ from typing import Any
 import mpmath
 import sympy as sp
 
-from .attribution import Attribution, Breakpoint, Piece, _tidy
+from .attribution import Attribution, Breakpoint, Piece
 from .errors import (
     DimensionError,
     IGVerifyError,
@@ -50,24 +47,25 @@ from .errors import (
     count,
 )
 from .evaluate import compile_expression
+from .exact_form import tidy
 from .function import Function, as_point
+from .kinks import branches, innermost_kinks, is_kink, takes_largest
 from .onesided import directional_branch
 from .paths import Path, Segment, U, straight
-from .precision import COMPARE_DIGITS, GUARD, SAFETY, bracket_width, numeric_value, working
+from .precision import (
+    COMPARE_DIGITS,
+    DEFAULT_DPS,
+    GUARD,
+    SAFETY,
+    bracket_width,
+    numeric_value,
+    working,
+)
 from .roots import _precision, as_rational_poly, identically_zero, sign_changes, to_mpf
+from .shell import time_limit
 
 ENGINES = ("symbolic", "mpmath")
 MAX_DPS = 1000
-
-
-def _innermost_kinks(expr: sp.Expr) -> list[sp.Expr]:
-    found = []
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, (sp.Max, sp.Min, sp.Abs)):
-            if not any(isinstance(a, (sp.Max, sp.Min, sp.Abs)) for arg in node.args
-                       for a in sp.preorder_traversal(arg)):
-                found.append(node)
-    return list(dict.fromkeys(found))
 
 
 def _as_poly(g: sp.Expr) -> sp.Poly | None:
@@ -131,7 +129,7 @@ def _replace(expr: sp.Expr, mapping: dict[sp.Expr, sp.Expr],
             result = node
         else:
             result = build(node, args)
-        if origin is not None and isinstance(node, (sp.Max, sp.Min, sp.Abs)):
+        if origin is not None and is_kink(node):
             origin.setdefault(result, origin.get(node, node))  # the term as the user wrote it
         cache[node] = result
         return result
@@ -154,12 +152,6 @@ def _describe(expr: sp.Expr) -> str:
             name = {sp.Max: "max", sp.Min: "min", sp.Abs: "abs"}.get(expr.func, str(expr.func))
             return f"{name}(...) of {len(expr.args)} arguments, over {PRINTED_NODES} nodes"
     return str(expr)
-
-
-def _branches(kink: sp.Expr) -> tuple[sp.Expr, ...]:
-    if isinstance(kink, sp.Abs):
-        return (kink.args[0], -kink.args[0])
-    return tuple(kink.args)
 
 
 def _numeric_key(value: sp.Expr, digits: int = COMPARE_DIGITS) -> sp.Float:
@@ -207,7 +199,7 @@ class _Engine:
     def _active(self, kink: sp.Expr, along: Sequence[sp.Expr], a: sp.Expr, b: sp.Expr
                 ) -> list[int]:
         """Indices of the branches active on (a, b): one, or several that coincide there."""
-        pick = min if isinstance(kink, sp.Min) else max
+        pick = max if takes_largest(kink) else min
         tol = bracket_width(self.dps)
         for fraction in (sp.Rational(1, 2), sp.Rational(1, 3), sp.Rational(5, 7)):
             m = _between(a, b, fraction, self.dps)
@@ -230,7 +222,7 @@ class _Engine:
     def resolve(self, expr: sp.Expr, k: int, seg: Segment, a: sp.Expr, b: sp.Expr
                 ) -> list[Piece]:
         """Pieces of segment ``k`` on (a, b) where ``expr`` is smooth, with their values."""
-        kinks = _innermost_kinks(expr)
+        kinks = innermost_kinks(expr)
         if not kinks:
             self._check_domain(expr, k, seg, a, b)
             gradient = self.gradient_along(expr, seg)
@@ -258,12 +250,12 @@ class _Engine:
     def _split(self, expr: sp.Expr, kinks: list[sp.Expr], k: int, seg: Segment, a: sp.Expr,
                b: sp.Expr) -> list[Piece]:
         sub = dict(zip(self.F.variables, seg.components))
-        along = {kink: [g.xreplace(sub) for g in _branches(kink)] for kink in kinks}
+        along = {kink: [g.xreplace(sub) for g in branches(kink)] for kink in kinks}
         cuts: dict[Any, tuple[sp.Expr, str, bool, str]] = {}
         for kink in kinks:
-            branches = along[kink]
-            for i, j in itertools.combinations(range(len(branches)), 2):
-                g = branches[i] - branches[j]
+            options = along[kink]
+            for i, j in itertools.combinations(range(len(options)), 2):
+                g = options[i] - options[j]
                 if not g.has(U) and not g.is_zero:
                     continue
                 for root in sign_changes(g, U, a, b, self.dps):
@@ -288,7 +280,7 @@ class _Engine:
     def _resolve_choices(self, expr: sp.Expr, k: int, seg: Segment, lo: sp.Expr, hi: sp.Expr,
                          choices: dict[sp.Expr, list[int]]) -> list[Piece]:
         kinks = list(choices)
-        combo = {kink: _branches(kink)[choices[kink][0]] for kink in kinks}
+        combo = {kink: branches(kink)[choices[kink][0]] for kink in kinks}
         pieces = self.resolve(_replace(expr, combo, self.origin, self.memo), k, seg, lo, hi)
         tied = [self._term(kink) for kink in kinks if len(choices[kink]) > 1]
         if tied:
@@ -355,8 +347,8 @@ class _Engine:
                     continue
                 at = dict(point)
                 one_sided = (f"its one-sided derivatives at t = {t_mid} are "
-                             f"{_tidy(right.xreplace(at))} (along +{var}) and "
-                             f"{_tidy(left.xreplace(at))} (along -{var}, sign reversed)")
+                             f"{tidy(right.xreplace(at))} (along +{var}) and "
+                             f"{tidy(left.xreplace(at))} (along -{var}, sign reversed)")
                 if moving[i]:
                     raise NotDifferentiableError(
                         f"F is not differentiable along the path: dF/d{var} does not exist "
@@ -578,10 +570,10 @@ class SymbolicEngine(_Engine):
         return sp.Add(*values)
 
     def finish(self, value: sp.Expr) -> sp.Expr:
-        return _tidy(value)
+        return tidy(value)
 
     def delta_F(self) -> sp.Expr:
-        return _tidy(self.F.at(self.path.end) - self.F.at(self.path.start))
+        return tidy(self.F.at(self.path.end) - self.F.at(self.path.start))
 
 
 class MpmathEngine(_Engine):
@@ -682,40 +674,8 @@ def _engine_class(engine: str) -> type[_Engine]:
     raise IGVerifyError(f"unknown engine '{engine}'", "choose 'symbolic' or 'mpmath'")
 
 
-class _time_limit:
-    """Raise IntegrationError after ``seconds`` (main thread, Unix); restores any outer timer."""
-
-    def __init__(self, seconds: float | None, engine: str) -> None:
-        usable = (seconds is not None and hasattr(signal, "SIGALRM")
-                  and threading.current_thread() is threading.main_thread())
-        self.seconds = seconds if usable else None
-        self.engine = engine
-
-    def _expire(self, signum: int, frame: object) -> None:
-        hint = "use engine='mpmath'" if self.engine == "symbolic" else "lower dps"
-        raise IntegrationError(f"the {self.engine} engine gave up after {self.seconds:g} s", hint)
-
-    def __enter__(self) -> None:
-        if self.seconds is None:
-            return
-        self.outer = signal.getitimer(signal.ITIMER_REAL)
-        self.started = time.monotonic()
-        self.handler = signal.signal(signal.SIGALRM, self._expire)
-        limit = self.seconds if not self.outer[0] else min(self.seconds, self.outer[0])
-        signal.setitimer(signal.ITIMER_REAL, limit)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.seconds is None:
-            return
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, self.handler)
-        if self.outer[0]:  # give the outer timer what is left of it
-            left = self.outer[0] - (time.monotonic() - self.started)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
-
-
 def attribute(function: Function | str | sp.Expr, path: Path, engine: str = "symbolic",
-              dps: int = 50, timeout: float | None = None) -> Attribution:
+              dps: int = DEFAULT_DPS, timeout: float | None = None) -> Attribution:
     """The path-method attribution of ``function`` along ``path``.
 
     ``engine="symbolic"`` gives exact values; ``engine="mpmath"`` gives ``dps``
@@ -740,13 +700,15 @@ def attribute(function: Function | str | sp.Expr, path: Path, engine: str = "sym
     if symbols:
         _check_symbolic(F, engine, symbols)
     runner = _engine_class(engine)(F, path, dps)
-    with _time_limit(timeout, engine):
+    hint = "use engine='mpmath'" if engine == "symbolic" else "lower dps"
+    with time_limit(timeout, lambda: IntegrationError(
+            f"the {engine} engine gave up after {timeout:g} s", hint)):
         return runner.run()
 
 
 def integrated_gradients(function: Function | str | sp.Expr, input: Sequence[object],
                          baseline: Sequence[object] | None = None, engine: str = "symbolic",
-                         dps: int = 50, timeout: float | None = None) -> Attribution:
+                         dps: int = DEFAULT_DPS, timeout: float | None = None) -> Attribution:
     """Integrated Gradients: the path method of the straight path from baseline to input.
 
     The baseline defaults to the origin.

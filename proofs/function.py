@@ -25,17 +25,13 @@ from .errors import (
     UnsupportedFunctionError,
     count,
 )
+from .kinks import KINDS, is_kink, kinks_of, takes_largest
+from .kinks import branches as kink_branches
 from .parse import _DEFAULT_VARIABLE, as_expression, parse_expression, parse_number
 
 _ANALYTIC = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh)
-_KINKS = (sp.Max, sp.Min, sp.Abs)
 _REJECTED = (sp.Piecewise, sp.Heaviside, sp.sign, sp.floor, sp.ceiling, sp.frac, sp.Mod,
              sp.DiracDelta)
-
-
-def kinks_of(expr: sp.Expr) -> list[sp.Expr]:
-    """The max, min and abs sub-expressions of ``expr`` (outermost first)."""
-    return [node for node in sp.preorder_traversal(expr) if isinstance(node, _KINKS)]
 
 
 def active_branch(expr: sp.Expr, point: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
@@ -49,16 +45,12 @@ def active_branch(expr: sp.Expr, point: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
     >>> active_branch(1 - sp.Max(0, 1 - x), {x: 2}), active_branch(sp.Abs(x - 1), {x: 0})
     (1, 1 - x)
     """
-    if not expr.has(sp.Max, sp.Min, sp.Abs):
+    if not expr.has(*KINDS):
         return expr
-    if not isinstance(expr, (sp.Max, sp.Min, sp.Abs)):
+    if not is_kink(expr):
         return expr.func(*[active_branch(a, point) for a in expr.args])
-    if isinstance(expr, sp.Abs):
-        inner = active_branch(expr.args[0], point)
-        branches, pick = [inner, -inner], max
-    else:
-        branches = [active_branch(a, point) for a in expr.args]
-        pick = max if isinstance(expr, sp.Max) else min
+    branches = [active_branch(b, point) for b in kink_branches(expr)]
+    pick = max if takes_largest(expr) else min
     values = [b.xreplace(point) for b in branches]
     if any(v.free_symbols or not v.is_real for v in values):
         raise UnsupportedFunctionError(
@@ -87,7 +79,7 @@ def check_supported(expr: sp.Expr) -> None:
             raise UnsupportedFunctionError(
                 f"{node.func.__name__} is not supported",
                 "write piecewise functions with max, min, abs or relu")
-        if isinstance(node, sp.Function) and not isinstance(node, _ANALYTIC + _KINKS):
+        if isinstance(node, sp.Function) and not isinstance(node, _ANALYTIC + KINDS):
             if isinstance(node, sp.core.function.AppliedUndef):
                 raise UnsupportedFunctionError(f"undefined function {node.func}")
         if node.is_number and node.is_real is False and node.is_finite is not False:

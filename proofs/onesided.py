@@ -2,8 +2,8 @@
 
 Where branches of max/min/abs tie, whether F has a partial derivative dF/dx_i is decided
 from F itself: its one-sided derivatives along +e_i and -e_i. Near a point p, along a
-direction v, each kink takes the branch that is largest (max, abs) or smallest (min) first by
-value at p and then by slope along v (lexicographically), innermost kinks first. That choice
+direction v, each kink takes its branch by the (value, slope) rule of :mod:`proofs.kinks`,
+innermost kinks first. That choice
 gives a smooth expression E_v equal to F to first order along v, so D_v F(p) = grad E_v(p).v;
 dF/dx_i(p) exists exactly when the choices for +e_i and -e_i give the same derivative.
 
@@ -27,9 +27,8 @@ from typing import Any
 
 import sympy as sp
 
+from .kinks import KINDS, branches, choose, is_kink, takes_largest
 from .precision import TIE_DIGITS, numeric_value
-
-_KINKS = (sp.Max, sp.Min, sp.Abs)
 
 
 @dataclass(frozen=True)
@@ -73,11 +72,11 @@ class _Walk:
         """(smooth expression, value at the point, slope at the point) of ``node``."""
         if node in self.cache:
             return self.cache[node]
-        if not node.has(*_KINKS):
+        if not node.has(*KINDS):
             value = node.xreplace(self.point)
             slope = self.slope_of(node).xreplace(self.point) if node.free_symbols else sp.S(0)
             result = (node, value, slope)
-        elif isinstance(node, _KINKS):
+        elif is_kink(node):
             result = self.kink(node)
         else:
             parts = [self.walk(a) for a in node.args]
@@ -92,19 +91,11 @@ class _Walk:
         return result
 
     def kink(self, node: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
-        if isinstance(node, sp.Abs):
-            e, v, s = self.walk(node.args[0])
-            options = [(e, v, s), (-e, -v, -s)]
-            larger = True
-        else:
-            options = [self.walk(a) for a in node.args]
-            larger = isinstance(node, sp.Max)
-        best = options[0]
-        for option in options[1:]:
-            order = _sign(option[1] - best[1]) or _sign(option[2] - best[2])
-            if (order > 0) == larger and order != 0:
-                best = option
-        self.choice[node] = next(i for i, option in enumerate(options) if option is best)
+        options = [self.walk(b) for b in branches(node)]
+        chosen = choose([o[1] for o in options], [o[2] for o in options],
+                        takes_largest(node), lambda a, b: _sign(a - b))[0]
+        best = options[chosen]
+        self.choice[node] = chosen
         for option in options:
             if option is best or _sign(option[1] - best[1]) != 0:
                 continue

@@ -152,6 +152,8 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int, int | None]] = {
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_OPERATOR_SYMBOLS = {ast.BitXor: "^", ast.BitAnd: "&", ast.BitOr: "|", ast.Mod: "%",
+                     ast.FloorDiv: "//", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>"}
 
 
 def _describe(node: ast.AST) -> str:
@@ -192,9 +194,32 @@ class _Builder:
             return ast.get_source_segment(self.source, node)
         return self.lines[node.lineno - 1][node.col_offset:node.end_col_offset].decode()
 
-    def fail(self, message: str, node: ast.AST | None = None, hint: str | None = None):
-        col = getattr(node, "col_offset", None) if node is not None else None
+    def fail(self, message: str, node: ast.AST | None = None, hint: str | None = None,
+             col: int | None = None):
+        if col is None:
+            col = getattr(node, "col_offset", None) if node is not None else None
         raise ParseError(message, self.source, col, hint)
+
+    def operator_not_allowed(self, node: ast.BinOp) -> None:
+        """Name the operator by its symbol, at its own column; for ^, say to use ** first."""
+        col, symbol = None, _OPERATOR_SYMBOLS.get(type(node.op), type(node.op).__name__)
+        if node.lineno == node.end_lineno == node.left.end_lineno == node.right.lineno:
+            line = self.segment(node) or ""
+            start = node.left.end_col_offset - node.col_offset
+            gap = line[start:node.right.col_offset - node.col_offset]
+            match = re.search(r"[^\s()]+", gap)  # the operator, past closing parentheses
+            if match:
+                col = node.left.end_col_offset + match.start()
+                symbol = match.group()
+        if isinstance(node.op, ast.BitXor):
+            example = None
+            if isinstance(node.left, (ast.Name, ast.Constant)) and \
+                    isinstance(node.right, (ast.Name, ast.Constant)):
+                example = f"{self.segment(node.left)}**{self.segment(node.right)}"
+            self.fail(f"use ** for powers, not '{symbol}'", node,
+                      f"e.g. {example}" if example else None, col=col)
+        self.fail(f"'{symbol}' is not allowed", node, "use + - * / ** and the listed functions",
+                  col=col)
 
     def build(self, node: ast.AST, depth: int = 0) -> sp.Expr:
         self.nodes += 1
@@ -247,17 +272,31 @@ class _Builder:
             self.fail(f"'{ident}' is a function; call it as {ident}(...)", node)
         if self.unknown_hint is not None:
             self.fail(f"unknown name '{ident}'", node, self.unknown_hint)
-        allowed = ", ".join(self.symbols) if self.symbols else "x1, x2, ..."
+        if self.default_variables:  # x1, x2, ... by default: say how to name them
+            names = ",".join(self.undeclared())
+            self.fail(f"unknown name '{ident}'", node,
+                      f"name the variables in order: --vars {names} on the command line, "
+                      f"variables={names.split(',')} in Python (default x1, x2, ...)")
         self.fail(f"unknown name '{ident}'", node,
-                  f"variables are {allowed}; constants pi, E"
-                  + ("" if self.default_variables else "; declare others with --vars"))
+                  f"variables are {', '.join(self.symbols)}; constants pi, E; declare others "
+                  "with --vars")
+
+    def undeclared(self) -> list[str]:
+        """The names in the source that are neither x1, x2, ... nor functions or constants,
+        in the order they first appear."""
+        found: dict[str, tuple[int, int]] = {}
+        for n in ast.walk(ast.parse(self.source.strip(), mode="eval")):
+            if isinstance(n, ast.Name) and n.id not in FUNCTIONS and n.id not in CONSTANTS \
+                    and not _DEFAULT_VARIABLE.match(n.id):
+                found.setdefault(n.id, (n.lineno, n.col_offset))
+                found[n.id] = min(found[n.id], (n.lineno, n.col_offset))
+        return sorted(found, key=found.get)
 
     def binary(self, node: ast.BinOp, depth: int) -> sp.Expr:
         if isinstance(node.op, (ast.Add, ast.Sub)):
             return self.sum(node, depth)
         if type(node.op) not in _BINARY:
-            hint = "use ** for powers" if isinstance(node.op, ast.BitXor) else None
-            self.fail(f"operator {type(node.op).__name__} is not allowed", node, hint)
+            self.operator_not_allowed(node)
         left = self.build(node.left, depth + 1)
         right = self.build(node.right, depth + 1)
         if isinstance(node.op, ast.Add):
@@ -468,14 +507,36 @@ def parse_number(text: str | int | float | sp.Expr) -> sp.Expr:
     return value
 
 
-def parse_point(text: str | Sequence) -> tuple[sp.Expr, ...]:
-    """Parse a point ``"1, 1/2"`` (or a sequence of numbers) into exact coordinates.
+def _unbracket(text: str) -> str:
+    """``[a, b]`` -> ``a, b``; ``(a, b)`` -> ``a, b`` when the outer parentheses hold the
+    whole point (not ``(1+1)*2, 3``)."""
+    if len(text) > 1 and text[0] == "[" and text[-1] == "]":
+        return text[1:-1]
+    if len(text) > 1 and text[0] == "(" and text[-1] == ")":
+        depth, comma = 0, False
+        for i, ch in enumerate(text):
+            depth += (ch == "(") - (ch == ")")
+            if depth == 0 and i < len(text) - 1:
+                return text  # the first parenthesis closes before the end
+            comma |= ch == "," and depth == 1
+        if comma:
+            return text[1:-1]
+    return text
 
-    >>> parse_point("1, 1/2")
-    (1, 1/2)
+
+def parse_point(text: str | Sequence) -> tuple[sp.Expr, ...]:
+    """Parse a point ``"1, 1/2"`` (or a sequence of numbers) into exact coordinates; the
+    point may be written in brackets, ``"[1, 1/2]"`` or ``"(1, 1/2)"``.
+
+    >>> parse_point("1, 1/2"), parse_point("[-1, 2]")
+    ((1, 1/2), (-1, 2))
     """
     if isinstance(text, str):
-        parts = [p for p in text.replace(";", ",").split(",")]
+        inner = _unbracket(text.strip())
+        if "[" in inner or "]" in inner:
+            raise ParseError(f"cannot read the point '{text}'",
+                             hint="write its coordinates separated by commas, e.g. 1,1/2")
+        parts = [p for p in inner.replace(";", ",").split(",")]
         if not text.strip() or any(not p.strip() for p in parts):
             raise ParseError(f"cannot read the point '{text}'", hint="write e.g. 1,1/2")
         return tuple(parse_number(p) for p in parts)

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .errors import DimensionError, PathError
-from .function import as_point, check_supported, kinks_of
-from .parse import as_expression, parse_expression, parse_number
+from .errors import DimensionError, PathError, count
+from .function import as_point, check_supported
+from .kinks import kinks_of
+from .parse import as_expression, parse_expression, parse_number, parse_point
 from .roots import identically_zero, sign_changes
 
 U = sp.Symbol("u", real=True)
@@ -195,17 +196,31 @@ class Path:
         if kinds == {"straight"}:
             pts = [self.segments[0].start] + [s.end for s in self.segments]
             return "Path(" + " -> ".join(_fmt(p) for p in pts) + ")"
+        if len(self.segments) == 1:  # one curve: its parameter is t, as the user wrote it
+            return f"Path(t -> {_fmt(_in_t(self.segments[0].components))}, t in [0, 1])"
         return "Path(" + " ; ".join(_fmt(s.components) for s in self.segments) + ")"
 
     def describe(self) -> list[str]:
-        """One line per segment, for derivations."""
+        """One line per segment, for derivations (a single curve in t, as typed; the
+        segments of a longer path in their local parameter u).
+
+        >>> curve(["t", "t**2"]).describe()
+        ['segment 1: t -> (t, t**2), t in [0, 1]']
+        """
         lines = []
         for k, s in enumerate(self.segments):
             if s.kind == "straight":
                 lines.append(f"segment {k + 1}: {_fmt(s.start)} -> {_fmt(s.end)}")
+            elif len(self.segments) == 1:
+                lines.append(f"segment {k + 1}: t -> {_fmt(_in_t(s.components))}, t in [0, 1]")
             else:
                 lines.append(f"segment {k + 1}: u -> {_fmt(s.components)}, u in [0, 1]")
         return lines
+
+
+def _in_t(components: Sequence[sp.Expr]) -> tuple[sp.Expr, ...]:
+    """A one-segment path's components in t (its local parameter u is t there)."""
+    return tuple(sp.S(c).xreplace({U: T}) for c in components)
 
 
 def _fmt(point: Sequence[sp.Expr]) -> str:
@@ -314,3 +329,61 @@ def concatenate(*paths: Path) -> Path:
             raise PathError(f"path {k + 1} ends at {_fmt(a.end)} but path {k + 2} starts at "
                             f"{_fmt(b.start)}")
     return Path([s for p in paths for s in p.segments])
+
+
+def split_top_level(text: str, separator: str) -> list[str]:
+    """Split ``text`` at ``separator`` outside parentheses: "max(t, 1),t" -> 2 parts."""
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == separator and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def parse_path(spec: str, input_point: tuple | None, baseline: tuple | None,
+               dimension: int) -> Path:
+    """A path from a command-line spec: ``straight``, ``polyline:P0;P1;...`` or
+    ``curve:g1(t),g2(t),...``, checked against the input, the baseline and F's dimension.
+
+    >>> parse_path("polyline:0,0;1,0;1,1", (1, 1), None, 2).end
+    (1, 1)
+    """
+    kind, _, body = spec.partition(":")
+    kind = kind.strip().lower()
+    if kind == "straight":
+        if body.strip():
+            raise PathError("'straight' takes no points; use --input and --baseline")
+        if input_point is None:
+            raise PathError("the straight path needs --input (and optionally --baseline)")
+        start = baseline if baseline is not None else (0,) * len(input_point)
+        return straight(start, input_point)
+    if kind == "polyline":
+        if not body.strip():
+            raise PathError("polyline needs points, e.g. polyline:0,0;1,0;1,1")
+        points = [parse_point(p) for p in split_top_level(body, ";")]
+        path = polyline(points)
+    elif kind == "curve":
+        components = split_top_level(body, ",")
+        if not body.strip() or any(not c.strip() for c in components):
+            raise PathError("curve needs one expression in t per coordinate, e.g. curve:t,t**2")
+        path = curve(components)
+    else:
+        raise PathError(f"unknown path kind '{kind}'",
+                        "use straight, polyline:P0;P1;... or curve:g1(t),g2(t),...")
+    if path.dimension != dimension:
+        raise PathError(f"the path has {count(path.dimension, 'coordinate')}, the function "
+                        f"has {count(dimension, 'variable')}")
+    if input_point is not None and not all(_same(a, b) for a, b in zip(path.end, input_point)):
+        raise PathError(f"the path ends at {_fmt(path.end)}, not at the input {_fmt(input_point)}")
+    if baseline is not None and not all(_same(a, b) for a, b in zip(path.start, baseline)):
+        raise PathError(f"the path starts at {_fmt(path.start)}, not at the baseline "
+                        f"{_fmt(baseline)}")
+    return path

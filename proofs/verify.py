@@ -38,19 +38,16 @@ True
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import sympy as sp
 
-from .errors import IGVerifyError, ParseError, count
+from .errors import CertificateError, IGVerifyError, ParseError, count
 from .parse import parse_expression, parse_number
 
 MAX_BRACKET = sp.Rational(1, 10**10)
 DIGITS = 50
-
-
-class CertificateError(IGVerifyError, ValueError):
-    """A certificate that is not one: bad JSON, missing fields, unreadable expressions."""
 
 
 class _Failed(Exception):
@@ -456,4 +453,8 @@ def verify_file(filename: str) -> str | None:
         raise CertificateError(f"cannot read {filename}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CertificateError(f"{filename} is not JSON ({exc})") from None
+    if isinstance(data, dict) and data.get("kind") == "network":  # numeric's certified IG
+        from .verify_network import verify_network
+
+        return verify_network(data, os.path.dirname(os.path.abspath(filename)))
     return verify(data)

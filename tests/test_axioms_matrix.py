@@ -10,7 +10,7 @@ axioms.methods.deeplift); Lerma & Lucas (2021), Prop. 1 and Cor. 1.
 import pytest
 
 from axioms import AXIOMS, check, compute_matrix
-from axioms.axiom import glossary
+from axioms.registry import glossary
 
 N = 3  # random examples per check: the known families decide these cells
 BASELINE = [a for a, ax in AXIOMS.items() if ax.kind == "baseline"]

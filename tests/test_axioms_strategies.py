@@ -3,7 +3,7 @@
 import sympy as sp
 from hypothesis import given, settings
 
-from axioms import deeplift, deeplift_rescale, network_function
+from axioms import cases, deeplift, deeplift_rescale, network_function
 from axioms import strategies as S
 
 FAST = settings(max_examples=20, deadline=None, derandomize=True, database=None)
@@ -63,7 +63,7 @@ def test_deeplift_on_the_expression_equals_deeplift_on_the_layers(layers, x, b):
 
 
 @FAST
-@given(S.cases("completeness"))
+@given(cases("completeness"))
 def test_cases_strategy_with_the_method_contract(case):
     import broken_methods as B
 

@@ -21,7 +21,6 @@ from counterexamples import (
     cantor_staircase,
     claim1_nonmonotone,
     ig_not_lipschitz,
-    implementation_invariance,
     lerma_area,
     lerma_symmetric_path,
     lerma_theorem1_witness,
@@ -39,8 +38,18 @@ NAMES = ["claim1-nonmonotone", "xu-asi", "najmi-cost-share", "ig-not-lipschitz",
          "winding-paths", "lerma-area", "lerma-symmetric-path", "lerma-theorem1-witness",
          "cantor-staircase", "max-on-diagonal", "saturation", "relu-half",
          "implementation-invariance"]
-WITH_FIGURES = {"claim1-nonmonotone", "xu-asi", "ig-not-lipschitz", "winding-paths",
-                "lerma-area", "cantor-staircase"}
+
+
+@pytest.fixture(scope="session")
+def results(counterexample_runs):
+    """Every counterexample's Result, computed once per test run (tests/conftest.py)."""
+    return {name: result for name, (result, _) in counterexample_runs.items()}
+
+
+@pytest.fixture(scope="session")
+def figures(counterexample_figures):
+    """Every counterexample's figure, drawn once per test run (tests/conftest.py)."""
+    return {name: png for name, (png, _) in counterexample_figures.items()}
 
 
 def test_registry_has_the_thirteen_in_order():
@@ -49,9 +58,9 @@ def test_registry_has_the_thirteen_in_order():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_counterexample_agrees(name):
+def test_every_counterexample_agrees(name, results):
     ce = counterexamples.get(name)
-    result = ce.compute()
+    result = results[name]
     assert result.agrees, ce.report(result)
     assert result.lines, "a derivation is printed"
     assert ce.claim and ce.source and ce.published_text
@@ -105,8 +114,8 @@ def test_ig_not_lipschitz_jump_is_two():
         integrated_gradients(ig_not_lipschitz.F, (1, 1))
 
 
-def test_ig_not_lipschitz_smooth_bound_by_hand():
-    result = ig_not_lipschitz.compute()
+def test_ig_not_lipschitz_smooth_bound_by_hand(results):
+    result = results["ig-not-lipschitz"]
     _, bound, measured = result.computed
     assert exact_equal(bound, 2 + sp.sqrt(3))
     assert exact_equal(measured, 2 * sp.sqrt(5) / 3)
@@ -162,16 +171,16 @@ def test_max_on_diagonal_raises():
 
 # --- AI Wiki (2026) and IG tutorial (2026) -------------------------------------------------------
 
-def test_saturation_published():
-    assert counterexamples.get("saturation").compute().computed == (0, 1)
+def test_saturation_published(results):
+    assert results["saturation"].computed == (0, 1)
 
 
-def test_relu_half_published():
-    assert counterexamples.get("relu-half").compute().computed == (R(1, 2), 1)
+def test_relu_half_published(results):
+    assert results["relu-half"].computed == (R(1, 2), 1)
 
 
-def test_implementation_invariance_published():
-    computed = implementation_invariance.compute().computed
+def test_implementation_invariance_published(results):
+    computed = results["implementation-invariance"].computed
     ig_f, ig_g, dl_f, dl_g = computed
     assert ig_f == ig_g == (R(3, 2), R(-1, 2))
     assert dl_f == (R(3, 2), R(-1, 2)) and dl_g == (2, -1)
@@ -195,15 +204,29 @@ def test_local_branch():
         local_branch(sp.Max(x, 1 - x), {x: R(1, 2)})
 
 
-def test_figures_are_pngs(tmp_path):
-    drawn = set()
-    for ce in counterexamples.all_counterexamples():
-        out = ce.figure(tmp_path)
-        if out is not None:
-            assert out == tmp_path / f"{ce.name}.png"
-            assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-            drawn.add(ce.name)
-    assert WITH_FIGURES <= drawn
+def test_all_thirteen_draw_their_figures_as_pngs(figures):
+    assert list(figures) == NAMES
+    for name, out in figures.items():
+        assert out is not None and out.name == f"{name}.png"
+        assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("name, wanted, unwanted", [
+    # the right panel names F and says what the curve is (not "T(rho(t))")
+    ("xu-asi", ["F = x1*x2**2, A(x, x', F) = (-41/24, 49/12)",
+                "the method's path: the reference path mapped by T"], ["T(rho(t))"]),
+    # D is defined where it is used
+    ("lerma-symmetric-path", ["D = (p1 - p2)**2 + (q1 - q2)**2"], []),
+    # one set of names: F's variables are y1, y2, and so is the input's axis
+    ("ig-not-lipschitz", ["s (input y1 = 1, y2 = 1 + s; baseline (0, 0))"],
+     ["s (input x2 = 1 + s; baseline 0)"]),
+])
+def test_figure_labels_say_what_they_show(name, wanted, unwanted, counterexample_figures):
+    text = " ".join(" ".join(t.split()) for t in counterexample_figures[name][1])
+    for phrase in wanted:
+        assert phrase in text, (phrase, text)
+    for phrase in unwanted:
+        assert phrase not in text, phrase
 
 
 # --- command line -------------------------------------------------------------------------------
@@ -214,10 +237,20 @@ def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_cli_json_all_agree(tmp_path):
-    proc = _cli("--json", "--figures", str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
+def _cached(monkeypatch, results, figures):
+    """The command line in this process, on the results and figures computed once per run."""
+    from counterexamples import __main__ as cli
+    from counterexamples.base import Counterexample
+
+    monkeypatch.setattr(cli, "_run", lambda ce: results[ce.name])
+    monkeypatch.setattr(Counterexample, "figure", lambda ce, directory: figures[ce.name])
+    return cli.main
+
+
+def test_cli_json_all_agree(tmp_path, monkeypatch, capsys, results, figures):
+    main = _cached(monkeypatch, results, figures)
+    assert main(["--json", "--figures", str(tmp_path)]) == 0
+    data = json.loads(capsys.readouterr().out)
     rows = data["counterexamples"]
     assert [r["name"] for r in rows] == NAMES
     assert all(r["agrees"] is True for r in rows)
@@ -226,18 +259,32 @@ def test_cli_json_all_agree(tmp_path):
         assert Path(r["figure"]).is_file()  # every counterexample draws its figure
 
 
-def test_cli_one_name_prints_derivation():
-    proc = _cli("xu-asi")
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
+def test_cli_one_name_prints_derivation(monkeypatch, capsys, results, figures):
+    main = _cached(monkeypatch, results, figures)
+    assert main(["xu-asi"]) == 0
+    out = capsys.readouterr().out
     assert "segment 5: (0, 0) -> (1, 1)" in out
     assert "(-2/3, 5/3)" in out and "Agrees:    yes" in out
+
+
+def test_cli_table_fits_its_columns(monkeypatch, capsys, results, figures):
+    main = _cached(monkeypatch, results, figures)
+    assert main(["--no-figures"]) == 0
+    out = capsys.readouterr().out
+    header = out.splitlines()[0]
+    width = header.index("claim refuted")
+    assert width == max(len(n) for n in NAMES) + 2  # the name column fits the longest name
+    assert "13/13 agree" in out
 
 
 def test_cli_list():
     proc = _cli("--list")
     assert proc.returncode == 0
-    assert [line.split()[0] for line in proc.stdout.splitlines()] == NAMES
+    lines = proc.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == NAMES
+    # one column of names, two spaces wide of the longest: every title starts in it
+    assert {len(line) - len(line[len(line.split()[0]):].lstrip()) for line in lines} == \
+        {max(map(len, NAMES)) + 2}
 
 
 def test_cli_bad_name_and_option_exit_2_one_line():

@@ -38,7 +38,7 @@ def test_crosscheck_quick_json():
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "give a command"),
+    ([], "required: COMMAND"),
     (["frobnicate"], "invalid choice"),
     (["bench", "--device", "tpu"], "invalid choice"),
 ])
@@ -99,7 +99,8 @@ def test_gpu_bench_quick_runs():
 
 def test_cli_without_torch_is_one_line_exit_2():
     # torch hidden (sys.modules['torch'] = None makes its import fail), then `python -m numeric`
-    code = ("import runpy, sys; sys.modules['torch'] = None; sys.argv = ['-m']; "
+    code = ("import runpy, sys; sys.modules['torch'] = None; "
+            "sys.argv = ['-m', 'crosscheck', '--quick']; "
             "runpy.run_module('numeric', run_name='__main__', alter_sys=True)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)

@@ -7,9 +7,7 @@ arithmetic, so a certificate that verifies is evidence from outside the engine.
 from __future__ import annotations
 
 import copy
-import importlib
 import json
-import pkgutil
 import re
 import subprocess
 import sys
@@ -19,7 +17,6 @@ import sympy as sp
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
-import proofs.engines
 from proofs import (
     Function,
     IGVerifyError,
@@ -36,31 +33,9 @@ COMMENTARY = {"term", "notes", "claim", "format", "established", "kind"}
 """Fields written for readers, which the verifier does not check."""
 
 
-def _collect_attributions(monkeypatch) -> list:
-    made = []
-    run = proofs.engines._Engine.run
-
-    def recording(self):
-        result = run(self)
-        made.append(result)
-        return result
-
-    monkeypatch.setattr(proofs.engines._Engine, "run", recording)
-    import counterexamples
-
-    for info in pkgutil.iter_modules(counterexamples.__path__):
-        if info.name in ("base", "figures", "__main__"):
-            continue
-        module = importlib.import_module(f"counterexamples.{info.name}")
-        for value in vars(module).values():
-            if type(value).__name__ == "Counterexample":
-                value.compute()
-                break
-    return made
-
-
-def test_every_counterexample_derivation_verifies(monkeypatch):
-    made = _collect_attributions(monkeypatch)
+def test_every_counterexample_derivation_verifies(counterexample_runs):
+    # the attributions the counterexamples made, computed once per run (tests/conftest.py)
+    made = [A for _, attributions in counterexample_runs.values() for A in attributions]
     exact = [A for A in made if A.engine == "symbolic"]
     assert len(exact) >= 40  # every module computes through the engine
     for A in exact:

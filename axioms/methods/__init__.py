@@ -24,7 +24,6 @@ from axioms.contract import (
     MethodError,
     MethodOutputError,
     Theorem,
-    as_method,
     evaluate,
     load_method,
 )
@@ -46,9 +45,9 @@ from axioms.methods.path import (
 from axioms.methods.shapley import cost_share, shapley_value
 
 __all__ = [
-    "METHODS", "Method", "MethodError", "MethodOutputError", "as_method", "cost_share",
+    "METHODS", "Method", "MethodError", "MethodOutputError", "cost_share",
     "deeplift", "deeplift_rescale", "distributional_ig", "ensemble_method", "evaluate",
-    "get_method", "grad_x_input", "gradient", "gradient_at", "integrated_gradients",
+    "grad_x_input", "gradient", "gradient_at", "integrated_gradients",
     "load_method", "locally_lipschitz", "network_expression", "network_function",
     "path_method", "shapley_shubik", "shapley_value", "smooth", "smoothgrad", "xu_path",
 ]
@@ -155,7 +154,9 @@ def _build_registry() -> dict[str, Method]:
                 "linearity": Theorem(_SHAPLEY, "additivity", _ANY, _any),
                 "dummy": Theorem(_SHAPLEY, "null player", _ANY, _any)}),
         Method("gradient", gradient, BASELINE, "the gradient of F at x"),
-        Method("grad-x-input", grad_x_input, BASELINE, "x_i * dF/dx_i(x)"),
+        Method("grad-x-input", grad_x_input, BASELINE,
+               "gradient x input, x_i * dF/dx_i(x): the baseline is ignored (it is not "
+               "(x_i - x'_i) * dF/dx_i(x), the form that takes the baseline into account)"),
         Method("smoothgrad", smoothgrad(), BASELINE,
                "mean gradient over the stencil x +- sigma e_k, sigma = 1/10 (Smilkov et al. "
                "(2017), deterministic)"),
@@ -181,11 +182,3 @@ def _build_registry() -> dict[str, Method]:
 #: the built-in methods by command-line name
 METHODS: dict[str, Method] = _build_registry()
 
-
-def get_method(name) -> Method:
-    """A method in any accepted form (see :mod:`axioms.contract`); kept for compatibility.
-
-    >>> get_method("xu-path").name
-    'xu-path'
-    """
-    return as_method(name)

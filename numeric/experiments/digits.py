@@ -96,7 +96,7 @@ class TrainSettings:
 
     def key(self) -> str:
         text = json.dumps({**self.__dict__, "torch": torch.__version__.split("+")[0],
-                           "arch": "appm-8x8-v1"}, sort_keys=True)
+                           "arch": "appm-8x8-v2"}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -122,9 +122,10 @@ def single_thread():
 
 
 def _train(settings: TrainSettings, data: DigitsSplit) -> nn.Sequential:
+    from ..models import seeded
+
     gen = torch.Generator().manual_seed(settings.seed)
-    torch.manual_seed(settings.seed)
-    net = appm_net(settings.activation)
+    net = seeded(appm_net(settings.activation), settings.seed)
     x, y = data.x_train.float(), data.y_train
     if settings.train_limit is not None:
         x, y = x[:settings.train_limit], y[:settings.train_limit]

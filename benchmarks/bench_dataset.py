@@ -1,0 +1,127 @@
+"""Benchmark: ``python -m numeric attribute`` on 1 and 2 processes (torchrun, gloo, one thread
+per process) against integrated gradients of the same examples, measured in one run.
+
+The workload is the trained digits CNN on the 297 held-out digits
+(numeric.experiments.digits_attribution), Gauss-Legendre, chunks of 32 examples. Per process
+count: the wall time of the whole command (interpreter and torch start-up, the factories
+training the network, rendezvous), the attribution time of rank 0 (from the start of
+attribute_dataset until every rank is done, chunk files included), the throughput of each
+rank, and the throughput over the references: numeric.integrated_gradients over the same
+examples in batches of 32 in this process (one thread, no files, no processes: what the
+command adds is the difference), and Captum's IntegratedGradients the same way. The runs of
+1 and 2 processes are checked to be identical bit for bit.
+
+Usage: python benchmarks/bench_dataset.py [--steps 200] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from numeric import integrated_gradients, load_attributions  # noqa: E402
+from numeric.experiments import digits_attribution  # noqa: E402
+from numeric.results_file import replace_section  # noqa: E402
+
+HEADING = "## dataset attribution (python -m numeric attribute)"
+FACTORIES = ["--model", "numeric.experiments.digits_attribution:model",
+             "--data", "numeric.experiments.digits_attribution:data"]
+
+
+def _command(nproc: int, out: str, steps: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+           str(nproc), "-m", "numeric", "attribute", *FACTORIES, "--out", out, "--steps",
+           str(steps), "--json", "--no-progress"]
+    t0 = time.perf_counter()
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if run.returncode:
+        raise SystemExit(f"{nproc} process(es) failed:\n{run.stderr[-3000:]}")
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    summary["wall"] = wall
+    return summary
+
+
+def _reference(steps: int) -> tuple[float, float | None]:
+    """(examples/s of numeric.integrated_gradients, of Captum; both in batches of 32)."""
+    torch.set_num_threads(1)
+    model = digits_attribution.model()
+    data = digits_attribution.data()
+    x, y = data.tensors
+    t0 = time.perf_counter()
+    for s in range(0, len(x), 32):
+        integrated_gradients(model, x[s:s + 32], target=y[s:s + 32], steps=steps,
+                             return_delta=True)
+    ours = len(x) / (time.perf_counter() - t0)
+    try:
+        from captum.attr import IntegratedGradients
+    except ImportError:
+        return ours, None
+    ig = IntegratedGradients(model)
+    t0 = time.perf_counter()
+    for s in range(0, len(x), 32):
+        ig.attribute(x[s:s + 32], target=y[s:s + 32], n_steps=steps, method="gausslegendre",
+                     return_convergence_delta=True)
+    return ours, len(x) / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    ours, captum = _reference(args.steps)
+    rows, results = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for nproc in (1, 2):
+            out = os.path.join(tmp, f"p{nproc}")
+            s = _command(nproc, out, args.steps)
+            results[nproc] = load_attributions(out)
+            rate = s["computed"] / s["seconds"]
+            per_rank = ", ".join(f"{r['examples']} ex at {r['examples_per_s']:.0f}/s"
+                                 for r in s["ranks"])
+            rows.append(f"| CPU | {nproc} | {s['computed']} | {s['wall']:.1f} | "
+                        f"{s['seconds']:.2f} | {rate:.0f} | {per_rank} | {rate / ours:.2f} | "
+                        + (f"{rate / captum:.2f} |" if captum else "not run |"))
+        same = all(np.asarray(results[1][k]).tobytes() == np.asarray(results[2][k]).tobytes()
+                   for k in results[1])
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    body = "\n".join([
+        HEADING, "",
+        f"{date}; {os.cpu_count()}-core CPU shared with other work (loaded: times are "
+        f"indicative), torch {torch.__version__}, one thread per process. The trained digits "
+        f"CNN on the 297 held-out digits, Gauss-Legendre {args.steps} steps, chunks of 32, "
+        "target = label; `python benchmarks/bench_dataset.py --write`. Wall: the whole "
+        "torchrun command (start-up and the factories' training included); attribution: "
+        "rank 0's attribute_dataset until all ranks are done (chunk files included). "
+        "References in the same run, one process, one thread, batches of 32, no files: "
+        f"numeric.integrated_gradients {ours:.0f} examples/s"
+        + (f", Captum IntegratedGradients {captum:.0f} examples/s." if captum else "."),
+        "",
+        "| device | processes | examples | wall s | attribution s | examples/s | per rank "
+        "| / integrated_gradients | / Captum |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "| GPU | 1, 2 | - | - | - | - | not run (no GPU lent) | - | - |",
+        "",
+        f"1 and 2 processes identical bit for bit: {'yes' if same else 'NO'}.", "",
+    ])
+    print(body)
+    if args.write:
+        replace_section(os.path.join(ROOT, "benchmarks", "RESULTS.md"), HEADING, body)
+
+
+if __name__ == "__main__":
+    main()
