@@ -1,23 +1,37 @@
-"""One path integrator for attributions to any tensor of a network: the input or a layer's output.
+"""The one path integrator: every path attribution here (integrated gradients, polyline paths,
+conductance, patch attributions, neuron flow, layer IG) is a weighted sum over a grid of points.
 
-Split a network at a layer, F = G(H(x)), and take the straight path gamma(t) = x' + t (x - x').
-:func:`layer_path_integral` returns, per example and for every unit j of the layer at once,
+A :class:`Grid` holds, for all examples at once, points p on straight segments
+gamma(t) = start + t (end - start): the example ``example[p]`` whose segment it is on, its
+``t[p]`` in [0, 1], and its weight (a column per rule: ``weight`` is (P,) or (P, k), float64).
+Grids come from a quadrature rule (:func:`quadrature_grid`), the activation regions of a
+piecewise-linear network (:func:`exact_grid`, midpoint and length of each region), a rule on
+every smooth piece between kinks (:func:`kink_grid`), or the adaptive integrator
+(:mod:`numeric.adaptive`, Gauss-Kronrod pieces with ``slot`` = the piece a point belongs to).
 
-    sum_p w_p * dG/dH_j(H(gamma(t_p))) * D_v H_j(gamma(t_p))
+:func:`path_integral` evaluates one integrand at every point, in passes of at most
+``batch_size`` points, and adds w_p * integrand(p) into a float64 accumulator row ``slot[p]``
+(default: the example). The integrand is chosen by the layer tap:
 
-over the points (t_p, w_p) of a :class:`Grid`: a quadrature rule of :mod:`numeric.quadrature`,
-or the activation regions of a piecewise-linear network (:func:`exact_grid`, midpoint and
-length of every region, where the integrand is constant). With v = x - x' this is the
-conductance IG_{*,j} of Lundstrom, Huang & Razaviyayn (2022), eq. 6; with v = x - x' masked to a
-patch S it is the patch attribution IG_{S,j} (eq. 7); with no layer (H the identity) it is
-integrated gradients, computed by integrated gradients' own quadrature core
-(:func:`numeric.integrated.segment_gradient_sum`, on this grid). The directional
-derivative D_v H comes from forward-mode AD (one forward with tangents up to the layer, then
-one forward and backward through G), so one pass gives the whole layer;
-``derivative="finite_difference"`` uses the paper's difference quotient instead (sec. 6.2),
-so its error can be seen. :func:`flow_path_integral` gives the neuron flow IG_{i,j} (eq. 4)
-of chosen units, one backward through H per pass. Step sums are accumulated in float64
-whatever the model's dtype.
+- ``layer=None``: the gradient of the target output with respect to each input tensor (integrated
+  gradients and path attributions multiply it by end - start);
+- a layer, ``along="input"``: dG/dH(H(gamma)) * D_v H(gamma) for every unit of the layer,
+  F = G(H(x)), with v = end - start or ``direction`` (conductance IG_{*,j}, Lundstrom, Huang &
+  Razaviyayn (2022) eq. 6; patch attribution IG_{S,j}, eq. 7); D_v H by forward-mode AD, or
+  ``derivative="finite_difference"`` for the paper's difference quotient (sec. 6.2);
+- a layer and ``unit_mask``: grad_x [sum_j m_j dG/dH_j H_j](gamma) with dG/dH held fixed (neuron
+  flow IG_{i,j}, eq. 4, once multiplied by end - start);
+- a layer, ``along="layer"``: the gradient with respect to the layer's output when that output is
+  replaced by H(start) + t (H(end) - H(start)) and the model runs on ``end`` (layer integrated
+  gradients, as Captum's LayerIntegratedGradients; multiply by H(end) - H(start), see
+  :func:`layer_values`).
+
+The input's points are made by one interpolation (:func:`interpolate`); for the gradient
+integrands they come from an autograd function whose backward reduces the per-point gradients
+into the float64 accumulator block by block, so the weighted sum over thousands of float32 points
+loses no more than one float32 rounding per gradient, and no gradient the size of all points is
+kept. ``additional_forward_args`` are passed after the inputs (tensors with N rows taken row by
+row with their point's example).
 
 >>> import torch
 >>> net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
@@ -31,6 +45,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,53 +54,87 @@ import torch.autograd.forward_ad as fwad
 
 from ._torch import torch
 from .errors import ArgumentError
-from .integrated import segment_gradient_sum
 from .quadrature import quadrature_rule
 from .targets import select_output
 
 nn = torch.nn
 
 __all__ = [
+    "ALONG",
     "DERIVATIVES",
     "Grid",
     "exact_grid",
     "flow_path_integral",
+    "forward_points",
+    "interpolate",
     "kink_grid",
     "layer_output_shape",
     "layer_path_integral",
+    "layer_values",
     "model_outputs",
+    "path_integral",
     "quadrature_grid",
     "resolve_layer",
 ]
 
 #: how the directional derivative of the layer along the path is taken
 DERIVATIVES = ("jvp", "finite_difference")
+#: which path a layer tap integrates along: the input's straight path, or the layer's own
+ALONG = ("input", "layer")
+
+#: float64 elements of one block of the backward's reduction (bounds its float64 copy)
+_BLOCK_ELEMENTS = 1 << 22
 
 
 @dataclass(frozen=True)
 class Grid:
     """The points of a path integral over [0, 1], for all examples at once: point p belongs to
-    example ``example[p]``, sits at ``t[p]`` and has weight ``weight[p]`` (float64)."""
+    example ``example[p]``, sits at ``t[p]`` and has weight ``weight[p]`` (float64; shape (P,)
+    or (P, k) for k rules on the same points). Its weighted integrand is added to accumulator
+    row ``slot[p]`` of ``slots`` (default: the example's row).
+
+    >>> g = Grid(torch.tensor([0, 0]), torch.tensor([0.25, 0.75], dtype=torch.float64),
+    ...          torch.tensor([0.5, 0.5], dtype=torch.float64))
+    >>> len(g), g.columns, g.rows(3)
+    (2, 1, 3)
+    """
 
     example: torch.Tensor
     t: torch.Tensor
     weight: torch.Tensor
+    slot: torch.Tensor | None = None
+    slots: int | None = None
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
 
+    @property
+    def columns(self) -> int:
+        """How many weight columns (rules) the grid carries."""
+        return 1 if self.weight.dim() == 1 else int(self.weight.shape[1])
+
+    def rows(self, n: int) -> int:
+        """The accumulator's rows: ``slots``, or the ``n`` examples."""
+        return n if self.slot is None else int(self.slots)
+
+    def part(self, p: slice) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(example, t, weight (P, k), slot) of the points ``p``."""
+        w = self.weight[p]
+        return (self.example[p], self.t[p], w.view(w.shape[0], -1),
+                self.example[p] if self.slot is None else self.slot[p])
+
 
 def quadrature_grid(n: int, method: str, steps: int, device: torch.device | str) -> Grid:
-    """The nodes and weights of a quadrature rule, repeated for ``n`` examples.
+    """The nodes and weights of a quadrature rule, repeated for ``n`` examples (step-major).
 
     >>> g = quadrature_grid(2, "riemann_trapezoid", 3, "cpu")
     >>> g.example.tolist(), g.t.tolist(), g.weight.tolist()
-    ([0, 0, 0, 1, 1, 1], [0.0, 0.5, 1.0, 0.0, 0.5, 1.0], [0.25, 0.5, 0.25, 0.25, 0.5, 0.25])
+    ([0, 1, 0, 1, 0, 1], [0.0, 0.0, 0.5, 0.5, 1.0, 1.0], [0.25, 0.25, 0.5, 0.5, 0.25, 0.25])
     """
     rule = quadrature_rule(method)
     nodes, weights = rule.tensors(rule.check_steps(steps), torch.float64, device)
-    example = torch.arange(n, device=device).repeat_interleave(nodes.shape[0])
-    return Grid(example, nodes.repeat(n), weights.repeat(n))
+    example = torch.arange(n, device=device).repeat(nodes.shape[0])
+    return Grid(example, nodes.repeat_interleave(n), weights.repeat_interleave(n))
 
 
 def exact_grid(model: nn.Module, start: torch.Tensor, end: torch.Tensor, target,
@@ -108,18 +157,40 @@ def exact_grid(model: nn.Module, start: torch.Tensor, end: torch.Tensor, target,
     from .exact import exact_path_attribution
 
     walk = exact_path_attribution(model, [start, end], target=target, batch_size=batch_size)
+    return regions_grid([per_segment[0] for per_segment in walk.breakpoints], end.device)
+
+
+def regions_grid(cuts: list[list[float]], device: torch.device | str) -> Grid:
+    """The midpoint and length of every piece of [0, 1] between the sorted ``cuts[e]`` of each
+    example e (the exact rule for an integrand constant on each piece).
+
+    >>> g = regions_grid([[0.25], []], "cpu")
+    >>> g.example.tolist(), g.t.tolist(), g.weight.tolist()
+    ([0, 0, 1], [0.125, 0.625, 0.5], [0.25, 0.75, 1.0])
+    """
     examples, ts, ws = [], [], []
-    for e, per_segment in enumerate(walk.breakpoints):
-        cuts = [0.0, *sorted(float(b) for b in per_segment[0]), 1.0]
-        for lo, hi in zip(cuts[:-1], cuts[1:]):
+    for e, inner in enumerate(cuts):
+        edges = [0.0, *sorted(float(b) for b in inner), 1.0]
+        for lo, hi in zip(edges[:-1], edges[1:], strict=False):
             if hi > lo:
                 examples.append(e)
                 ts.append(0.5 * (lo + hi))
                 ws.append(hi - lo)
-    device = end.device
     return Grid(torch.tensor(examples, dtype=torch.long, device=device),
                 torch.tensor(ts, dtype=torch.float64, device=device),
                 torch.tensor(ws, dtype=torch.float64, device=device))
+
+
+def interpolate(start: torch.Tensor, direction: torch.Tensor, example: torch.Tensor,
+                t: torch.Tensor) -> torch.Tensor:
+    """The points start[e_p] + t_p direction[e_p], in start's dtype (the one interpolation).
+
+    >>> interpolate(torch.zeros(1, 2), torch.ones(1, 2), torch.tensor([0, 0]),
+    ...             torch.tensor([0.5, 1.0], dtype=torch.float64)).tolist()
+    [[0.5, 0.5], [1.0, 1.0]]
+    """
+    view = (-1,) + (1,) * (start.dim() - 1)
+    return torch.addcmul(start[example], t.to(start.dtype).view(view), direction[example])
 
 
 _KINK_MODULES = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.ReLU6, nn.Hardtanh, nn.MaxPool1d,
@@ -176,7 +247,6 @@ def kink_grid(model: nn.Module, start: torch.Tensor, end: torch.Tensor, method: 
                if isinstance(m, _KINK_MODULES)]
     n = end.shape[0]
     d = end - start
-    view = (-1,) + (1,) * (end.dim() - 1)
     size = batch_size or 65536
 
     def patterns(e: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -184,7 +254,7 @@ def kink_grid(model: nn.Module, start: torch.Tensor, end: torch.Tensor, method: 
         for p0 in range(0, len(t), size):
             store.clear()
             ee, tt = e[p0:p0 + size], t[p0:p0 + size]
-            model(start[ee] + tt.to(end.dtype).view(view) * d[ee])
+            model(interpolate(start, d, ee, tt))
             rows.append(torch.cat(store, dim=1) if store else
                         torch.zeros(len(tt), 0, dtype=torch.long, device=end.device))
         return torch.cat(rows)
@@ -284,7 +354,8 @@ class _Stop(Exception):
 class _Tap:
     """A forward hook on the layer. Modes: "jvp" keeps the output's tangent and hands the rest
     of the network a fresh leaf; "leaf" does the same without tangents; "stop" records the
-    output and ends the pass; "flow" keeps the output with its graph and hands on a leaf."""
+    output and ends the pass; "flow" keeps the output with its graph and hands on a leaf;
+    "replace" hands on ``self.replacement`` instead of the output."""
 
     def __init__(self, module: nn.Module | None, label: str) -> None:
         self.module = module
@@ -294,6 +365,7 @@ class _Tap:
         self.value: torch.Tensor | None = None
         self.tangent: torch.Tensor | None = None
         self.leaf: torch.Tensor | None = None
+        self.replacement: torch.Tensor | None = None
 
     def hook(self, module: nn.Module, inputs: tuple, output: object):
         self.calls += 1
@@ -307,6 +379,12 @@ class _Tap:
         if self.mode == "stop":
             self.value = fwad.unpack_dual(output).primal.detach()
             raise _Stop
+        if self.mode == "replace":
+            if self.replacement.shape != output.shape:
+                raise ArgumentError(f"layer {self.label} gives outputs of shape "
+                                    f"{tuple(output.shape)} here but "
+                                    f"{tuple(self.replacement.shape)} at the path's ends")
+            return self.replacement
         if self.mode == "flow":
             self.value = output
             self.leaf = output.detach().requires_grad_(True)
@@ -316,11 +394,12 @@ class _Tap:
         self.leaf = primal.detach().requires_grad_(True)
         return self.leaf
 
-    def run(self, model: Callable, x: torch.Tensor, mode: str) -> torch.Tensor | None:
-        """Run ``model`` on ``x`` with the tap in ``mode``; the model's output (None: stopped)."""
+    def run(self, model: Callable, xs: tuple, args: tuple, mode: str) -> torch.Tensor | None:
+        """Run ``model(*xs, *args)`` with the tap in ``mode``; the output (None: stopped)."""
         self.mode, self.calls = mode, 0
         self.value = self.tangent = self.leaf = None
-        if self.module is None:  # the layer is the input itself
+        if self.module is None:  # the layer is the input itself (one tensor)
+            (x,) = xs
             if mode == "stop":
                 self.value = fwad.unpack_dual(x).primal.detach()
                 return None
@@ -331,10 +410,10 @@ class _Tap:
                 self.leaf = x.detach().requires_grad_(True)
             else:
                 self.leaf = primal.detach().requires_grad_(True)
-            return model(self.leaf)
+            return model(self.leaf, *args)
         handle = self.module.register_forward_hook(self.hook)
         try:
-            out = model(x)
+            out = model(*xs, *args)
         except _Stop:
             return None
         finally:
@@ -343,6 +422,41 @@ class _Tap:
             raise ArgumentError(f"layer {self.label} did not run in the forward pass; choose a "
                                 "layer the model calls")
         return out
+
+
+def _as_tuple(x) -> tuple:
+    return x if isinstance(x, tuple) else (x,)
+
+
+def _extra_rows(extra: tuple, n: int, rows: torch.Tensor | slice) -> tuple:
+    """The extra forward arguments for points of the examples ``rows``: a tensor with the
+    inputs' N rows is indexed by them; anything else passes as it is."""
+    return tuple(e[rows] if isinstance(e, torch.Tensor) and e.dim() > 0 and e.shape[0] == n
+                 else e for e in extra)
+
+
+def layer_values(model: Callable, layer: nn.Module | str | None, inputs, extra: tuple = (),
+                 batch_size: int | None = None) -> torch.Tensor:
+    """The output of ``layer`` at ``inputs`` (a tensor or a tuple), without gradients, chunked
+    to ``batch_size`` examples; ``inputs`` itself for layer None.
+
+    >>> import torch
+    >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3), torch.nn.Tanh())
+    >>> layer_values(net, "1", torch.zeros(2, 1, 5, 5)).shape
+    torch.Size([2, 3, 3, 3])
+    """
+    name, module = resolve_layer(model, layer)
+    xs = _as_tuple(inputs)
+    n = xs[0].shape[0]
+    tap = _Tap(module, name)
+    size = n if batch_size is None else batch_size
+    parts = []
+    with torch.no_grad():
+        for e0 in range(0, n, size):
+            rows = slice(e0, min(n, e0 + size))
+            tap.run(model, tuple(x[rows] for x in xs), _extra_rows(extra, n, rows), "stop")
+            parts.append(tap.value)
+    return torch.cat(parts)
 
 
 def layer_output_shape(model: Callable, layer: nn.Module | str | None,
@@ -354,28 +468,27 @@ def layer_output_shape(model: Callable, layer: nn.Module | str | None,
     >>> layer_output_shape(net, "1", torch.zeros(2, 1, 5, 5))
     (3, 3, 3)
     """
-    name, module = resolve_layer(model, layer)
-    tap = _Tap(module, name)
-    with torch.no_grad():
-        tap.run(model, example[:1], "stop")
-    return tuple(tap.value.shape[1:])
+    return tuple(layer_values(model, layer, example[:1]).shape[1:])
 
 
-def model_outputs(model: Callable, x: torch.Tensor, target, batch_size: int | None = None
-                  ) -> torch.Tensor:
-    """F(x) for the (normalised) target, one float64 value per example, without gradients.
+def model_outputs(model: Callable, x, target, batch_size: int | None = None,
+                  extra: tuple = ()) -> torch.Tensor:
+    """F(x) for the (normalised) target, one float64 value per example, without gradients;
+    ``x`` a tensor or a tuple of them, ``extra`` passed after it.
 
     >>> import torch
     >>> model_outputs(lambda x: 2 * x, torch.tensor([[1.0], [3.0]]), None).tolist()
     [2.0, 6.0]
     """
-    n = x.shape[0]
+    xs = _as_tuple(x)
+    n = xs[0].shape[0]
     size = n if batch_size is None else batch_size
     parts = []
     with torch.no_grad():
         for e0 in range(0, n, size):
-            rows = torch.arange(e0, min(n, e0 + size), device=x.device)
-            parts.append(select_output(model(x[e0:e0 + size]), target, rows).double())
+            rows = torch.arange(e0, min(n, e0 + size), device=xs[0].device)
+            out = model(*[x[rows] for x in xs], *_extra_rows(extra, n, rows))
+            parts.append(select_output(out, target, rows).double())
     return torch.cat(parts)
 
 
@@ -393,67 +506,260 @@ def _as_model_dtype(model: Callable, method: str, layer: nn.Module | None, name:
     return net, (net.get_submodule(name) if layer is not None else None)
 
 
+# --------------------------------------------------------------------- the integrator
+
+
+class _Interpolate(torch.autograd.Function):
+    """The points a[e_p] + t_p d[e_p] (:func:`interpolate`) from a dummy float64 leaf u of shape
+    (k, slots, *a.shape[1:]) whose gradient is, for every weight column c and slot s, the sum
+    of w_pc g_p over the points p of slot s, reduced in float64 a block of points at a time.
+
+    The points are made inside the graph and not saved, so they are freed as soon as the
+    first layer has consumed them, and no gradient the size of all points is kept."""
+
+    @staticmethod
+    def forward(ctx, u, a, d, e, t, w, slot):  # noqa: D102
+        ctx.save_for_backward(w, slot)
+        ctx.shape = u.shape
+        return interpolate(a, d, e, t)
+
+    @staticmethod
+    def backward(ctx, grad):  # noqa: D102
+        w, slot = ctx.saved_tensors
+        k, slots = ctx.shape[0], ctx.shape[1]
+        rows = grad.reshape(grad.shape[0], -1)
+        g = torch.zeros((k * slots, rows.shape[1]), dtype=torch.float64, device=rows.device)
+        block = max(1, _BLOCK_ELEMENTS // max(1, rows.shape[1]))
+        for s in range(0, rows.shape[0], block):
+            blk = slice(s, s + block)
+            r = rows[blk].double()
+            for c in range(k):
+                g.index_add_(0, slot[blk] + c * slots, r * w[blk, c, None])
+        return g.reshape(ctx.shape), None, None, None, None, None, None
+
+
+def _run_layers(layers: list, box: list) -> torch.Tensor:
+    """Apply ``layers`` in turn to the one tensor in ``box``, holding no other reference to
+    it, so that it is freed as soon as the first layer is done with it (a call
+    ``model(points)`` keeps ``points`` alive until the whole forward returns)."""
+    h = box.pop()
+    for layer in layers:
+        h = layer(h)
+    return h
+
+
+def _plain_sequential(model: Callable) -> bool:
+    return type(model) is nn.Sequential and not (
+        model._forward_hooks or model._forward_pre_hooks or model._backward_hooks)
+
+
+def _accumulate(acc: torch.Tensor | None, term: torch.Tensor, w: torch.Tensor, slot: torch.Tensor,
+                rows: int) -> torch.Tensor:
+    """acc (k, rows, *feat) += w[:, c] * term summed per slot, in float64."""
+    k = w.shape[1]
+    if acc is None:
+        acc = torch.zeros((k, rows, *term.shape[1:]), dtype=torch.float64, device=term.device)
+    view = (-1,) + (1,) * (term.dim() - 1)
+    t64 = term.double()
+    for c in range(k):
+        acc[c].index_add_(0, slot, t64 * w[:, c].view(view))
+    return acc
+
+
+def path_integral(model: Callable, grid: Grid, start, end, target, *,
+                  layer: nn.Module | str | None = None, along: str = "input",
+                  direction=None, unit_mask: torch.Tensor | None = None, extra: tuple = (),
+                  batch_size: int | None = None, derivative: str = "jvp",
+                  fd_step: float | None = None,
+                  watch: Callable[[slice], contextlib.AbstractContextManager] | None = None
+                  ) -> tuple[torch.Tensor, ...]:
+    """sum_p weight[p] * integrand(gamma_{example[p]}(t[p])) per accumulator row, in float64.
+
+    ``start`` and ``end`` are tensors (N, ...) or tuples of them (a model of several inputs),
+    ``target`` already normalised (:func:`numeric.targets.normalize_target`). Returns one
+    float64 tensor per input tensor (the gradient integrands) or one tensor (the layer's units),
+    shaped (rows, *features), or (k, rows, *features) when the grid's weight has k columns;
+    rows = ``grid.rows(N)``. The integrand (see the module docstring):
+
+    - ``layer=None``: grad_x F;
+    - ``layer`` with ``along="input"``: dG/dH * D_v H, v = ``direction`` or end - start
+      (``derivative`` "jvp" or "finite_difference" with step ``fd_step`` in input space);
+    - ``layer`` and ``unit_mask`` (one example's layer shape): grad_x [sum_j m_j dG/dH_j H_j];
+    - ``layer`` with ``along="layer"``: dF/dH with H replaced by H(start) + t (H(end) -
+      H(start)), the model run on ``end``.
+
+    ``watch(part)``, if given, is entered around the forward pass over the points ``part``
+    (the adaptive integrator records there which branch each kink takes).
+
+    >>> import torch
+    >>> F = lambda x: (x ** 2).sum(1)
+    >>> grid = Grid(torch.tensor([0, 1, 1]), torch.tensor([0.5, 0.5, 0.25], dtype=torch.float64),
+    ...             torch.ones(3, dtype=torch.float64))
+    >>> path_integral(F, grid, torch.zeros(2, 1), torch.ones(2, 1), None)[0].tolist()
+    [[1.0], [1.5]]
+    """
+    starts, ends = _as_tuple(start), _as_tuple(end)
+    name, module = resolve_layer(model, layer)
+    if derivative not in DERIVATIVES:
+        raise ArgumentError(f"unknown derivative {derivative!r}; choose one of "
+                            f"{', '.join(DERIVATIVES)}")
+    if along not in ALONG:
+        raise ArgumentError(f"unknown path {along!r}; choose one of {', '.join(ALONG)}")
+    n = ends[0].shape[0]
+    rows = grid.rows(n)
+    if len(grid) == 0:
+        return tuple(torch.zeros((grid.columns, rows, *x.shape[1:]) if grid.weight.dim() > 1
+                                 else (rows, *x.shape[1:]), dtype=torch.float64,
+                                 device=x.device) for x in ends)
+    watch = watch or (lambda part: contextlib.nullcontext())
+    if module is None or unit_mask is not None or along == "layer":
+        acc = _gradient_integral(model, grid, starts, ends, target, name, module, along,
+                                 unit_mask, extra, batch_size, watch)
+    else:
+        if len(ends) > 1:
+            raise ArgumentError("a layer's conductance takes one input tensor; wrap a model of "
+                                "several inputs in a module of one tensor")
+        (acc,) = _conductance_integral(model, grid, starts[0], ends[0], target, name, module,
+                                       direction, extra, batch_size, derivative, fd_step, watch)
+        acc = (acc,)
+    if grid.weight.dim() == 1:
+        acc = tuple(a[0] for a in acc)
+    return acc
+
+
+def forward_points(model: Callable, grid: Grid, start, end, *,
+                   layer: nn.Module | str | None = None, along: str = "input",
+                   extra: tuple = (), batch_size: int | None = None,
+                   watch: Callable[[slice], contextlib.AbstractContextManager] | None = None
+                   ) -> None:
+    """Run the model's forward, without gradients, at the grid's points as
+    :func:`path_integral` would with the same ``layer`` and ``along`` (inside ``watch(part)``);
+    for the branch fingerprints of the adaptive integrator."""
+    starts, ends = _as_tuple(start), _as_tuple(end)
+    name, module = resolve_layer(model, layer)
+    n = ends[0].shape[0]
+    watch = watch or (lambda part: contextlib.nullcontext())
+    tap = _Tap(module, name)
+    if along == "layer" and module is not None:
+        lo = layer_values(model, name, starts, extra, batch_size)
+        paths = ((lo, layer_values(model, name, ends, extra, batch_size) - lo),)
+    else:
+        paths = tuple((a, b - a) for a, b in zip(starts, ends, strict=True))
+    with torch.no_grad():
+        for part in _chunks(grid, batch_size):
+            e, t, _, _ = grid.part(part)
+            pts = [interpolate(a, d, e, t) for a, d in paths]
+            args = _extra_rows(extra, n, e)
+            with watch(part):
+                if along == "layer" and module is not None:
+                    tap.replacement = pts[0]
+                    tap.run(model, tuple(x[e] for x in ends), args, "replace")
+                else:
+                    model(*pts, *args)
+
+
+def _gradient_integral(model, grid: Grid, starts: tuple, ends: tuple, target, name, module,
+                       along: str, unit_mask, extra: tuple, batch_size, watch) -> tuple:
+    """The gradient integrands (layer None, neuron flow, layer path), reduced through
+    :class:`_Interpolate` into (k, rows, *features) float64 sums."""
+    n = ends[0].shape[0]
+    rows = grid.rows(n)
+    k = grid.columns
+    tap = _Tap(module, name)
+    if along == "layer" and module is not None and unit_mask is None:
+        lo = layer_values(model, name, starts, extra, batch_size)
+        hi = layer_values(model, name, ends, extra, batch_size)
+        paths = ((lo, hi - lo),)
+    else:
+        paths = tuple((a, b - a) for a, b in zip(starts, ends, strict=True))
+    plain = module is None and unit_mask is None and len(ends) == 1 and not extra \
+        and _plain_sequential(model)
+    acc = None
+    for part in _chunks(grid, batch_size):
+        e, t, w, slot = grid.part(part)
+        us = [torch.zeros((k, rows, *a.shape[1:]), dtype=torch.float64, device=a.device,
+                          requires_grad=True) for a, _ in paths]
+        args = _extra_rows(extra, n, e)
+        with torch.enable_grad(), watch(part):
+            box = [_Interpolate.apply(u, a, d, e, t, w.to(torch.float64), slot)
+                   for u, (a, d) in zip(us, paths, strict=True)]
+            if plain:
+                out = _run_layers(list(model), box)
+            elif module is None and unit_mask is None:
+                out = model(*[box.pop(0) for _ in range(len(box))], *args)
+            elif along == "layer" and unit_mask is None:
+                tap.replacement = box.pop()
+                out = tap.run(model, tuple(x[e] for x in ends), args, "replace")
+            else:
+                xs = [box.pop(0) for _ in range(len(box))]
+                out = tap.run(model, tuple(xs), args, "flow")
+            sel = select_output(out, target, e)
+            if unit_mask is not None:
+                (g,) = torch.autograd.grad(sel.sum(), tap.leaf)
+                sel = tap.value * (g.detach() * unit_mask.unsqueeze(0))
+            grads = torch.autograd.grad(sel.sum(), us, allow_unused=True)
+        grads = [torch.zeros_like(u) if g is None else g for g, u in zip(grads, us, strict=True)]
+        acc = grads if acc is None else [a + g for a, g in zip(acc, grads, strict=True)]
+    return tuple(acc)
+
+
+def _conductance_integral(model, grid: Grid, start, end, target, name, module, direction,
+                          extra: tuple, batch_size, derivative: str, fd_step, watch) -> tuple:
+    """dG/dH * D_v H per point, accumulated into (k, rows, *layer shape) in float64."""
+    tap = _Tap(module, name)
+    n = end.shape[0]
+    rows = grid.rows(n)
+    d = end - start
+    v = d if direction is None else direction
+    if derivative == "finite_difference":
+        if fd_step is None or not fd_step > 0:
+            raise ArgumentError(f"fd_step must be a positive number, got {fd_step!r}")
+        norms = v.reshape(n, -1).double().norm(dim=1)
+    acc = None
+    view = (-1,) + (1,) * (end.dim() - 1)
+    for part in _chunks(grid, batch_size):
+        e, t, w, slot = grid.part(part)
+        points = interpolate(start, d, e, t)
+        args = _extra_rows(extra, n, e)
+        with torch.enable_grad(), watch(part):
+            if derivative == "jvp":
+                with fwad.dual_level():
+                    out = fwad.unpack_dual(tap.run(model, (fwad.make_dual(points, v[e]),),
+                                                   args, "jvp")).primal
+                # the backward runs outside the dual level (G's graph holds no dual tensors,
+                # as the tap hands it a plain leaf)
+                (g,) = torch.autograd.grad(select_output(out, target, e).sum(), tap.leaf)
+                tangent = tap.tangent.double()
+            else:
+                out = tap.run(model, (points,), args, "leaf")
+                (g,) = torch.autograd.grad(select_output(out, target, e).sum(), tap.leaf)
+                h0 = tap.leaf.detach().double()
+                norm = norms[e]
+                safe = torch.where(norm > 0, norm, 1.0)
+                step = (fd_step / safe).to(end.dtype).view(view)
+                with torch.no_grad():
+                    tap.run(model, (points + step * v[e],), args, "stop")
+                tangent = (tap.value.double() - h0) * (norm / fd_step).view(
+                    (-1,) + (1,) * (h0.dim() - 1))
+        acc = _accumulate(acc, g.double() * tangent, w, slot, rows)
+    return (acc,)
+
+
 def layer_path_integral(model: Callable, layer: nn.Module | str | None, start: torch.Tensor,
                         end: torch.Tensor, target, grid: Grid,
                         direction: torch.Tensor | None = None, batch_size: int | None = None,
                         derivative: str = "jvp", fd_step: float | None = None) -> torch.Tensor:
     """sum_p w_p dG/dH(H(gamma(t_p))) * D_v H(gamma(t_p)) per example, in float64, shaped
     (N, *layer output shape): the conductance of every unit of ``layer`` when ``direction``
-    v is None (v = end - start), the patch attribution when v is end - start masked to a patch.
-
-    ``target`` is already normalised (:func:`numeric.targets.normalize_target`).
-    ``derivative="finite_difference"`` replaces D_v H by Lundstrom, Huang & Razaviyayn's
-    (2022, sec. 6.2) quotient ||v|| (H(gamma + h v/||v||) - H(gamma)) / h with h = ``fd_step``.
+    v is None (v = end - start), the patch attribution when v is end - start masked to a patch;
+    for layer None (H the identity) integrated gradients. A front of :func:`path_integral`.
     """
-    name, module = resolve_layer(model, layer)
-    if derivative not in DERIVATIVES:
-        raise ArgumentError(f"unknown derivative {derivative!r}; choose one of "
-                            f"{', '.join(DERIVATIVES)}")
-    d = end - start
-    v = d if direction is None else direction
-    if module is None and derivative == "jvp":
-        # the input itself: D_v H = v, and the sum is integrated gradients' own quadrature
-        (g,) = segment_gradient_sum(model, (start,), (end,), target, grid.t, grid.weight,
-                                    batch_size, example=grid.example)
+    if layer is None and derivative == "jvp":
+        v = end - start if direction is None else direction
+        (g,) = path_integral(model, grid, start, end, target, batch_size=batch_size)
         return g * v.double()
-    tap = _Tap(module, name)
-    acc: torch.Tensor | None = None
-    n = end.shape[0]
-    view = (-1,) + (1,) * (end.dim() - 1)
-    if derivative == "finite_difference":
-        if fd_step is None or not fd_step > 0:
-            raise ArgumentError(f"fd_step must be a positive number, got {fd_step!r}")
-        norms = v.reshape(n, -1).double().norm(dim=1)
-    for part in _chunks(grid, batch_size):
-        e = grid.example[part]
-        t = grid.t[part].to(end.dtype).view(view)
-        w = grid.weight[part]
-        points = start[e] + t * d[e]
-        with torch.enable_grad():
-            if derivative == "jvp":
-                with fwad.dual_level():
-                    out = fwad.unpack_dual(tap.run(model, fwad.make_dual(points, v[e]),
-                                                   "jvp")).primal
-                # the backward runs outside the dual level (G's graph holds no dual tensors,
-                # as the tap hands it a plain leaf)
-                (g,) = torch.autograd.grad(select_output(out, target, e).sum(), tap.leaf)
-                tangent = tap.tangent.double()
-            else:
-                out = tap.run(model, points, "leaf")
-                sel = select_output(out, target, e)
-                (g,) = torch.autograd.grad(sel.sum(), tap.leaf)
-                h0 = tap.leaf.detach().double()
-                norm = norms[e]
-                safe = torch.where(norm > 0, norm, 1.0)
-                step = (fd_step / safe).to(end.dtype).view(view)
-                with torch.no_grad():
-                    tap.run(model, points + step * v[e], "stop")
-                tangent = (tap.value.double() - h0) * (norm / fd_step).view(
-                    (-1,) + (1,) * (h0.dim() - 1))
-        term = g.double() * tangent * w.view((-1,) + (1,) * (g.dim() - 1))
-        if acc is None:
-            acc = torch.zeros((n, *term.shape[1:]), dtype=torch.float64, device=end.device)
-        acc.index_add_(0, e, term)
+    (acc,) = path_integral(model, grid, start, end, target, layer=layer, direction=direction,
+                           batch_size=batch_size, derivative=derivative, fd_step=fd_step)
     return acc
 
 
@@ -462,26 +768,9 @@ def flow_path_integral(model: Callable, layer: nn.Module | str | None, start: to
                        batch_size: int | None = None) -> torch.Tensor:
     """Neuron flow: per example, (x - x') * sum_p w_p grad_x [sum_j m_j dG/dH_j H_j](gamma(t_p))
     with the bracketed weights dG/dH_j held fixed, in float64, shaped like the inputs;
-    ``unit_mask`` (one example's layer shape) picks the units j (several: their sum).
+    ``unit_mask`` (one example's layer shape) picks the units j (several: their sum). A front
+    of :func:`path_integral`.
     """
-    name, module = resolve_layer(model, layer)
-    d = end - start
-    tap = _Tap(module, name)
-    acc = torch.zeros(end.shape, dtype=torch.float64, device=end.device)
-    view = (-1,) + (1,) * (end.dim() - 1)
-    mask = unit_mask.unsqueeze(0)
-    for part in _chunks(grid, batch_size):
-        e = grid.example[part]
-        t = grid.t[part].to(end.dtype).view(view)
-        points = (start[e] + t * d[e]).requires_grad_(True)
-        with torch.enable_grad():
-            out = tap.run(model, points, "flow")
-            sel = select_output(out, target, e)
-            (g,) = torch.autograd.grad(sel.sum(), tap.leaf)
-            (gx,) = torch.autograd.grad((tap.value * (g.detach() * mask)).sum(), points,
-                                        allow_unused=True)
-        if gx is None:
-            continue
-        acc.index_add_(0, e, gx.double() * grid.weight[part].view(view))
-    return acc * d.double()
-
+    (g,) = path_integral(model, grid, start, end, target, layer=layer,
+                         unit_mask=unit_mask.to(end.device), batch_size=batch_size)
+    return g * (end - start).double()
