@@ -216,7 +216,10 @@ class LayerIntegratedGradients(_LayerMethod):
                 for c in counts:
                     tap.replacement.append(args[cut:cut + c])
                     cut += c
-                return tap.run(model, args[k:], (), "replace")
+                p = args[0].shape[0]  # the exact walk passes one example's inputs for p points
+                fed = tuple(a.expand(p, *a.shape[1:]) if i < len(xs) and a.shape[0] == 1 < p
+                            else a for i, a in enumerate(args[k:]))
+                return tap.run(model, fed, (), "replace")
 
             result = integrated_gradients(
                 through_layers, tuple(v for vs in at_x for v in vs),
