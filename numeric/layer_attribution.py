@@ -36,16 +36,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import torch.autograd.forward_ad as fwad
-
 from ._torch import torch
-from .arguments import check_batch_size, format_extra, format_point
+from .adaptive import adaptive_path_integral, check_tolerance
+from .arguments import check_batch_size, format_extra, format_points
 from .captum_classes import AttributionArgumentError, NoFutures
 from .captum_classes import _captum_errors as captum_errors  # the one AssertionError twin map
 from .errors import ArgumentError, DimensionError
 from .integrated import integrated_gradients
-from .path_integral import Grid, quadrature_grid
-from .targets import normalize_target, select_output
+from .path_integral import _Tap, exact_grid, model_outputs, path_integral, quadrature_grid
+from .targets import normalize_target
 
 nn = torch.nn
 
@@ -57,121 +56,11 @@ __all__ = [
 ]
 
 
-# ------------------------------------------------------------------------------ the hooks
-
-
-class _Stop(Exception):
-    """Raised by a hook to end a forward pass once the layers' values are known."""
+# ------------------------------------------------------------------------------ the layers
 
 
 def _label(layer: nn.Module) -> str:
     return type(layer).__name__
-
-
-class _Taps:
-    """Forward hooks (or, for a layer's input, forward pre-hooks) on several layers.
-
-    ``value[i]`` is the tuple of tensors layer i outputs (or receives as positional
-    arguments), ``is_tuple[i]`` whether there are several (results then are tuples).
-    Modes: "record" keeps the values (detached); "replace" hands the rest of the network
-    ``self.replacement[i]`` instead; "jvp" keeps each value's tangent and hands on a fresh
-    leaf; "flow" keeps the values in the graph and hands on fresh leaves; "live" keeps the
-    values in the graph and changes nothing; "stop" does the same and ends the pass once
-    every layer has run."""
-
-    def __init__(self, layers: list[nn.Module], to_input: bool) -> None:
-        self.layers = layers
-        self.to_input = to_input
-        self.mode = "record"
-        self.replacement: list[tuple] = []
-        self.reset()
-
-    def reset(self) -> None:
-        self.calls = [0] * len(self.layers)
-        self.value: list[tuple | None] = [None] * len(self.layers)
-        self.is_tuple: list[bool] = [False] * len(self.layers)
-        self.tangent: list[tuple | None] = [None] * len(self.layers)
-        self.leaf: list[tuple | None] = [None] * len(self.layers)
-
-    def _tensors(self, i: int, obj) -> tuple[tuple, bool, list[int]]:
-        """(tensors, whether a tuple, their positions in obj)."""
-        where = "input" if self.to_input else "output"
-        if isinstance(obj, torch.Tensor):
-            return (obj,), False, [0]
-        if isinstance(obj, (tuple, list)):
-            pos = [k for k, o in enumerate(obj) if isinstance(o, torch.Tensor)]
-            if not pos:
-                raise ArgumentError(f"layer {_label(self.layers[i])} has no tensor {where}")
-            if not self.to_input and len(pos) != len(obj):
-                raise ArgumentError(f"layer {_label(self.layers[i])} returns a tuple with "
-                                    "entries that are not tensors; choose a layer whose "
-                                    "output is a tensor or a tuple of tensors")
-            return tuple(obj[k] for k in pos), True, pos
-        raise ArgumentError(f"layer {_label(self.layers[i])} {where} is "
-                            f"{type(obj).__name__}, not a tensor")
-
-    def _hook(self, i: int, obj):
-        self.calls[i] += 1
-        if self.calls[i] > 1:
-            raise ArgumentError(f"layer {_label(self.layers[i])} runs more than once in one "
-                                "forward pass; choose a layer that runs once (give a shared "
-                                "module its own instance per use)")
-        tensors, is_tuple, pos = self._tensors(i, obj)
-        self.is_tuple[i] = len(tensors) > 1  # Captum: a tuple of one is one tensor
-        if self.mode == "record":
-            self.value[i] = tuple(fwad.unpack_dual(t).primal.detach() for t in tensors)
-            return None
-        if self.mode in ("live", "stop"):
-            self.value[i] = tensors
-            if self.mode == "stop" and all(v is not None for v in self.value):
-                raise _Stop
-            return None
-        if self.mode == "replace":
-            new = self.replacement[i]
-            if len(new) != len(tensors):
-                raise ArgumentError(f"layer {_label(self.layers[i])} gave {len(tensors)} "
-                                    f"tensors here but {len(new)} at the inputs")
-        elif self.mode == "jvp":
-            parts = [fwad.unpack_dual(t) for t in tensors]
-            self.tangent[i] = tuple(torch.zeros_like(p.primal) if p.tangent is None
-                                    else p.tangent.detach() for p in parts)
-            new = tuple(p.primal.detach().requires_grad_(True) for p in parts)
-            self.leaf[i] = new
-        else:  # flow
-            self.value[i] = tensors
-            new = tuple(t.detach().requires_grad_(True) for t in tensors)
-            self.leaf[i] = new
-        if not isinstance(obj, (tuple, list)):
-            return new[0]
-        out = list(obj)
-        for k, t in zip(pos, new, strict=True):
-            out[k] = t
-        return type(obj)(out) if isinstance(obj, tuple) else out
-
-    def run(self, model: Callable, args: tuple, mode: str):
-        """``model(*args)`` with the hooks in ``mode``; the model's output (None: stopped)."""
-        self.mode = mode
-        self.reset()
-        handles = []
-        for i, layer in enumerate(self.layers):
-            if self.to_input:
-                handles.append(layer.register_forward_pre_hook(
-                    lambda m, a, i=i: self._hook(i, a)))
-            else:
-                handles.append(layer.register_forward_hook(
-                    lambda m, a, o, i=i: self._hook(i, o)))
-        try:
-            out = model(*args)
-        except _Stop:
-            return None
-        finally:
-            for h in handles:
-                h.remove()
-        for i, c in enumerate(self.calls):
-            if c == 0:
-                raise ArgumentError(f"layer {_label(self.layers[i])} did not run in the "
-                                    "forward pass; choose a layer the model calls")
-        return out
 
 
 def _as_layers(model: Callable, layer, allow_list: bool) -> list[nn.Module]:
@@ -207,68 +96,24 @@ def _model_inputs(inputs) -> tuple[tuple[torch.Tensor, ...], bool]:
     return tuple(x.detach() for x in items), isinstance(inputs, tuple)
 
 
-def _baselines(baselines, xs: tuple) -> tuple[torch.Tensor, ...]:
-    if isinstance(baselines, tuple):
-        if len(baselines) != len(xs):
-            raise DimensionError(f"baselines is a tuple of {len(baselines)} but there are "
-                                 f"{len(xs)} input tensors; give one entry per input tensor")
-        items = baselines
-    else:
-        if isinstance(baselines, torch.Tensor) and len(xs) > 1:
-            raise ArgumentError(f"baselines is one tensor but there are {len(xs)} input "
-                                "tensors; pass a tuple with one baseline per input tensor")
-        items = (baselines,) * len(xs)
-    return tuple(format_point(b, x, "baselines").expand_as(x)
-                 for b, x in zip(items, xs, strict=True))
-
-
-def _rows(extra: tuple, n: int, e: torch.Tensor) -> tuple:
-    """The extra forward arguments for path points of examples ``e``: tensors with N rows are
-    indexed by ``e``; other objects pass as they are."""
-    return tuple(a[e] if isinstance(a, torch.Tensor) and a.dim() > 0 and a.shape[0] == n else a
-                 for a in extra)
-
-
-def _outputs(model: Callable, xs: tuple, extra: tuple, target) -> torch.Tensor:
-    """F(x) for the (normalised) target, float64 per example, without gradients."""
-    with torch.no_grad():
-        out = model(*xs, *extra)
-    return select_output(out, target, torch.arange(xs[0].shape[0], device=xs[0].device)
-                         ).double()
-
-
-def _delta(model, attributions: list, xs, bases, extra, target) -> torch.Tensor:
+def _delta(model, attributions, xs, bases, extra, target, batch) -> torch.Tensor:
     """sum of attributions - (F(x) - F(x')) per example, float64."""
     n = xs[0].shape[0]
     total = sum(a.detach().double().reshape(n, -1).sum(1) for a in attributions)
-    return total - (_outputs(model, xs, extra, target) - _outputs(model, bases, extra, target))
-
-
-def _grid(n: int, method: str, steps: int, device) -> Grid:
-    if method == "exact":
-        raise ArgumentError("method='exact' is not available for conductance through a "
-                            "Captum-shaped class; use numeric.conductance(..., "
-                            "method='exact') or a quadrature rule")
-    return quadrature_grid(n, method, steps, device)
-
-
-def _chunks(grid: Grid, batch_size: int | None):
-    size = len(grid) if batch_size is None else batch_size
-    for p0 in range(0, len(grid), size):
-        yield slice(p0, min(len(grid), p0 + size))
-
-
-def _grad(output: torch.Tensor, wrt: tuple, grad_kwargs: dict | None) -> tuple:
-    """Gradients of ``output`` with respect to ``wrt``; zeros for tensors it does not use."""
-    kw = dict(grad_kwargs or {})
-    kw.pop("materialize_grads", None)
-    kw.setdefault("allow_unused", True)
-    gs = torch.autograd.grad(output, wrt, **kw)
-    return tuple(torch.zeros_like(w) if g is None else g for g, w in zip(gs, wrt, strict=True))
+    return total - (model_outputs(model, xs, target, batch, extra)
+                    - model_outputs(model, bases, target, batch, extra))
 
 
 def _format(values: tuple, is_tuple: bool):
     return values if is_tuple else values[0]
+
+
+def _accuracy(tolerance, max_evaluations, return_error: bool, method: str) -> None:
+    if tolerance is not None:
+        check_tolerance(tolerance, max_evaluations)
+    elif return_error and method != "exact":
+        raise ArgumentError("return_error=True needs tolerance= (an error estimate comes with "
+                            "the adaptive integration)")
 
 
 # ------------------------------------------------------------------------------- the classes
@@ -311,7 +156,10 @@ class LayerIntegratedGradients(_LayerMethod):
     returns attributions shaped like the layer's output (or input): a tensor, a tuple for a
     layer of several tensors, a list for a list of layers; with ``return_convergence_delta``
     also the completeness delta per example (float64). ``inputs`` may hold integer token
-    ids. ``device_ids`` (DataParallel) is accepted and not used.
+    ids. ``device_ids`` (DataParallel) is accepted and not used. Beyond Captum:
+    ``tolerance``, ``return_error`` (the estimated error per example, appended last) and
+    ``max_evaluations``, as in :func:`numeric.integrated_gradients`; ``method="exact"`` for
+    piecewise-linear networks.
 
     >>> import torch
     >>> emb = torch.nn.Embedding(5, 3)
@@ -334,59 +182,102 @@ class LayerIntegratedGradients(_LayerMethod):
                   n_steps: int = 50, method: str = "gausslegendre",
                   internal_batch_size: int | None = None,
                   return_convergence_delta: bool = False,
-                  attribute_to_layer_input: bool = False, grad_kwargs: dict | None = None):
+                  attribute_to_layer_input: bool = False, grad_kwargs: dict | None = None, *,
+                  tolerance: float | None = None, return_error: bool = False,
+                  max_evaluations: int | None = None):
         """Layer integrated gradients (see the class docstring)."""
         with captum_errors():
             xs, _ = _model_inputs(inputs)
-            bases = _baselines(baselines, xs)
+            bases = format_points(baselines, xs, "baselines")
             extra = format_extra(additional_forward_args)
             check_batch_size(internal_batch_size)
-            taps = _Taps(self._layers, bool(attribute_to_layer_input))
+            tap = _Tap(self._layers, "", bool(attribute_to_layer_input))
             with torch.no_grad():
-                taps.run(self.forward_func, (*xs, *extra), "record")
-                at_x = list(taps.value)
-                shapes = list(taps.is_tuple)
-                taps.run(self.forward_func, (*bases, *extra), "record")
-                at_base = list(taps.value)
+                tap.run(self.forward_func, xs, extra, "record")
+                at_x, shapes = list(tap.values), list(tap.is_tuple)
+                tap.run(self.forward_func, bases, extra, "record")
+                at_base = list(tap.values)
             counts = [len(v) for v in at_x]
             for i, (vx, vb) in enumerate(zip(at_x, at_base, strict=True)):
                 if len(vb) != len(vx) or any(a.shape != b.shape for a, b in zip(vx, vb)):
                     raise DimensionError(f"layer {_label(self._layers[i])} has a different "
                                          "shape at the inputs and at the baselines")
-                for v in vx:
-                    if not v.dtype.is_floating_point:
-                        raise ArgumentError(
-                            f"layer {_label(self._layers[i])} gives {v.dtype} values, which "
-                            "cannot be interpolated; choose a layer with floating-point "
-                            "values (for token ids: the embedding's output, not its input)")
-            flat_x = tuple(v for vs in at_x for v in vs)
-            flat_base = tuple(v for vs in at_base for v in vs)
-            k = len(flat_x)
+                if not all(v.dtype.is_floating_point for v in vx):
+                    raise ArgumentError(
+                        f"layer {_label(self._layers[i])} gives integer values, which cannot "
+                        "be interpolated; choose a layer with floating-point values (for "
+                        "token ids: the embedding's output, not its input)")
+            k = sum(counts)
             model = self.forward_func
 
-            def through_layer(*args):
-                # the network with the layers' values replaced by args[:k], fed the inputs
-                cut = 0
-                taps.replacement = []
+            def through_layers(*args):
+                # the network fed the inputs (args[k:]), the layers' values replaced by args[:k]
+                cut, tap.replacement = 0, []
                 for c in counts:
-                    taps.replacement.append(args[cut:cut + c])
+                    tap.replacement.append(args[cut:cut + c])
                     cut += c
-                return taps.run(model, args[k:], "replace")
+                p = args[0].shape[0]  # the exact walk passes one example's inputs for p points
+                fed = tuple(a.expand(p, *a.shape[1:]) if i < len(xs) and a.shape[0] == 1 < p
+                            else a for i, a in enumerate(args[k:]))
+                return tap.run(model, fed, (), "replace")
 
-            attr = integrated_gradients(
-                through_layer, flat_x, flat_base, target, n_steps, method,
+            result = integrated_gradients(
+                through_layers, tuple(v for vs in at_x for v in vs),
+                tuple(v for vs in at_base for v in vs), target, n_steps, method,
                 internal_batch_size, additional_forward_args=(*xs, *extra),
-                multiply_by_inputs=self._multiply_by_inputs)
+                multiply_by_inputs=self._multiply_by_inputs, tolerance=tolerance,
+                return_error=return_error, max_evaluations=max_evaluations)
+            attr, error = result if return_error else (result, None)
             per_layer, cut = [], 0
             for c, is_tuple in zip(counts, shapes, strict=True):
                 per_layer.append(_format(tuple(attr[cut:cut + c]), is_tuple))
                 cut += c
-            result = per_layer if isinstance(self.layer, list) else per_layer[0]
-            if not return_convergence_delta:
-                return result
-            tgt = normalize_target(target, xs[0].shape[0], xs[0].device)
-            delta = _delta(model, list(attr), xs, bases, extra, tgt)
-        return result, delta
+            out = per_layer if isinstance(self.layer, list) else per_layer[0]
+            extras = ()
+            if return_convergence_delta:
+                tgt = normalize_target(target, xs[0].shape[0], xs[0].device)
+                extras = (_delta(model, attr, xs, bases, extra, tgt, internal_batch_size),)
+            if return_error:
+                extras += (error,)
+        return (out, *extras) if extras else out
+
+
+def _float_setup(inputs, baselines, additional_forward_args, target, batch, method, n_steps,
+                 tolerance, max_evaluations, return_error):
+    xs, is_tuple = _model_inputs(inputs)
+    for x in xs:
+        if not x.dtype.is_floating_point:
+            raise ArgumentError(f"inputs must be floating-point tensors to interpolate, got "
+                                f"{x.dtype}; for token ids attribute through the embedding "
+                                "with LayerIntegratedGradients")
+    bases = format_points(baselines, xs, "baselines")
+    extra = format_extra(additional_forward_args)
+    tgt = normalize_target(target, xs[0].shape[0], xs[0].device)
+    check_batch_size(batch)
+    _accuracy(tolerance, max_evaluations, return_error, method)
+    return xs, is_tuple, bases, extra, tgt
+
+
+def _integrate(model, xs, bases, extra, tgt, method, n_steps, batch, tolerance,
+               max_evaluations, factors=None, **tap):
+    """The one path integrator's sum for the tap (a grid of the rule, the exact regions, or
+    adaptive pieces with ``tolerance``): (values, estimated error per example or None)."""
+    if tolerance is not None:
+        r = adaptive_path_integral(model, bases, xs, tgt, tolerance=tolerance,
+                                   max_evaluations=max_evaluations, factors=factors,
+                                   extra=extra, batch_size=batch, **tap)
+        return r.values, r.error
+    if method == "exact":
+        if len(xs) > 1 or extra or not isinstance(model, nn.Module):
+            raise ArgumentError("method='exact' here needs an nn.Module of one input tensor "
+                                "and no additional_forward_args; use tolerance= instead")
+        grid = exact_grid(model, bases[0], xs[0], tgt, batch)
+    else:
+        grid = quadrature_grid(xs[0].shape[0], method, n_steps, xs[0].device)
+    values = path_integral(model, grid, bases, xs, tgt, extra=extra, batch_size=batch, **tap)
+    if factors is not None:
+        values = tuple(v * f for v, f in zip(values, factors, strict=True))
+    return values, None
 
 
 class LayerConductance(_LayerMethod):
@@ -397,7 +288,9 @@ class LayerConductance(_LayerMethod):
     returns the conductance of every unit of the layer's output (or input), shaped like it
     (a tuple for a layer of several tensors), and with ``return_convergence_delta`` the
     completeness delta per example (float64). d/dt H is taken by forward-mode AD, so the
-    only error is the quadrature rule's.
+    only error is the quadrature rule's; ``tolerance``, ``return_error`` and
+    ``max_evaluations`` as in :func:`numeric.conductance`. ``grad_kwargs`` is accepted;
+    unused layers get zero gradients (Captum's ``materialize_grads``).
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 1, bias=False),
@@ -422,69 +315,39 @@ class LayerConductance(_LayerMethod):
                   n_steps: int = 50, method: str = "gausslegendre",
                   internal_batch_size: int | None = None,
                   return_convergence_delta: bool = False,
-                  attribute_to_layer_input: bool = False, grad_kwargs: dict | None = None):
+                  attribute_to_layer_input: bool = False, grad_kwargs: dict | None = None, *,
+                  tolerance: float | None = None, return_error: bool = False,
+                  max_evaluations: int | None = None):
         """Layer conductance (see the class docstring)."""
         with captum_errors():
-            xs, bases, extra, tgt = _float_setup(inputs, baselines, additional_forward_args,
-                                                 target)
-            batch = check_batch_size(internal_batch_size)
-            grid = _grid(xs[0].shape[0], method, n_steps, xs[0].device)
-            taps = _Taps(self._layers, bool(attribute_to_layer_input))
-            acc, is_tuple = _conductance_sum(self.forward_func, taps, xs, bases, extra, tgt,
-                                             grid, batch, grad_kwargs)
-            attr = tuple(a.to(t.dtype) for a, t in zip(acc, taps.leaf[0], strict=True))
-            result = _format(attr, is_tuple)
-            if not return_convergence_delta:
-                return result
-            delta = _delta(self.forward_func, list(acc), xs, bases, extra, tgt)
-        return result, delta
+            batch = internal_batch_size
+            xs, _, bases, extra, tgt = _float_setup(
+                inputs, baselines, additional_forward_args, target, batch, method, n_steps,
+                tolerance, max_evaluations, return_error)
+            tap = dict(layer=self._layers[0], to_input=bool(attribute_to_layer_input))
+            values, error = _integrate(self.forward_func, xs, bases, extra, tgt, method,
+                                       n_steps, batch, tolerance, max_evaluations, **tap)
+            with torch.no_grad():
+                shapes = _Tap(self._layers[0], "", bool(attribute_to_layer_input))
+                shapes.run(self.forward_func, tuple(x[:1] for x in xs),
+                           tuple(e[:1] if isinstance(e, torch.Tensor) and e.dim() > 0
+                                 and e.shape[0] == xs[0].shape[0] else e for e in extra),
+                           "stop")
+            attr = tuple(v.to(h.dtype) for v, h in zip(values, shapes.value, strict=True))
+            out = _format(attr, shapes.is_tuple[0])
+            extras = ()
+            if return_convergence_delta:
+                extras = (_delta(self.forward_func, values, xs, bases, extra, tgt, batch),)
+            if return_error:
+                extras += (_exact_or(error, values),)
+        return (out, *extras) if extras else out
 
 
-def _float_setup(inputs, baselines, additional_forward_args, target):
-    xs, _ = _model_inputs(inputs)
-    for x in xs:
-        if not x.dtype.is_floating_point:
-            raise ArgumentError(f"inputs must be floating-point tensors to interpolate, got "
-                                f"{x.dtype}; for token ids attribute through the embedding "
-                                "with LayerIntegratedGradients")
-    bases = _baselines(baselines, xs)
-    extra = format_extra(additional_forward_args)
-    tgt = normalize_target(target, xs[0].shape[0], xs[0].device)
-    return xs, bases, extra, tgt
-
-
-def _points(xs, bases, grid: Grid, part: slice):
-    e = grid.example[part]
-    pts = []
-    for x, b in zip(xs, bases, strict=True):
-        t = grid.t[part].to(x.dtype).view((-1,) + (1,) * (x.dim() - 1))
-        pts.append(b[e] + t * (x[e] - b[e]))
-    return e, pts
-
-
-def _conductance_sum(model, taps: _Taps, xs, bases, extra, target, grid: Grid,
-                     batch: int | None, grad_kwargs) -> tuple[list, bool]:
-    """sum_p w_p dG/dH(H(gamma(t_p))) * D_v H(gamma(t_p)) per example and unit, float64."""
-    n = xs[0].shape[0]
-    acc: list | None = None
-    for part in _chunks(grid, batch):
-        e, pts = _points(xs, bases, grid, part)
-        w = grid.weight[part]
-        with torch.enable_grad():
-            with fwad.dual_level():
-                duals = [fwad.make_dual(p, (x - b)[e]) for p, x, b in zip(pts, xs, bases,
-                                                                         strict=True)]
-                out = taps.run(model, (*duals, *_rows(extra, n, e)), "jvp")
-                out = fwad.unpack_dual(out).primal
-            gs = _grad(select_output(out, target, e).sum(), taps.leaf[0], grad_kwargs)
-        terms = [g.double() * tan.double() * w.view((-1,) + (1,) * (g.dim() - 1))
-                 for g, tan in zip(gs, taps.tangent[0], strict=True)]
-        if acc is None:
-            acc = [torch.zeros((n, *t.shape[1:]), dtype=torch.float64, device=t.device)
-                   for t in terms]
-        for a, t in zip(acc, terms, strict=True):
-            a.index_add_(0, e, t)
-    return acc, taps.is_tuple[0]
+def _exact_or(error, values) -> torch.Tensor:
+    """The adaptive estimate, or for the exact regions rounding only (zeros)."""
+    if error is not None:
+        return error
+    return torch.zeros(values[0].shape[0], dtype=torch.float64)
 
 
 # --------------------------------------------------------------------------------- neurons
@@ -492,9 +355,9 @@ def _conductance_sum(model, taps: _Taps, xs, bases, extra, target, grid: Grid,
 
 def _selector(neuron_selector):
     """A function of the layer's value (one tensor, or a tuple) giving one value per row, and
-    for index selectors the index (to pick gradients with)."""
+    whether it is an index (int, or tuple of ints and slices) rather than a function."""
     if callable(neuron_selector):
-        return neuron_selector, None
+        return neuron_selector, False
     index = (neuron_selector,) if isinstance(neuron_selector, int) else neuron_selector
     if isinstance(neuron_selector, bool) or not isinstance(index, tuple) or not index or not all(
             isinstance(i, slice) or (isinstance(i, int) and not isinstance(i, bool))
@@ -517,15 +380,14 @@ def _selector(neuron_selector):
                                 f"layer's shape {tuple(value.shape[1:])}") from None
         return chosen.reshape(chosen.shape[0], -1).sum(1)
 
-    return pick, index
+    return pick, True
 
 
-def _neuron_value(pick, values: tuple, is_tuple: bool, total_ok: bool = False
-                  ) -> torch.Tensor:
+def _neuron_value(pick, values: tuple, total_ok: bool = False) -> torch.Tensor:
     """The selected value per row; with ``total_ok`` a selector may also give the sum over
     the rows (a 0-d tensor, as in Captum's tests), spread evenly over them, which has the
     same gradient as long as the rows do not mix."""
-    out = pick(values if is_tuple else values[0])
+    out = pick(values if len(values) > 1 else values[0])
     rows = values[0].shape[0]
     if isinstance(out, torch.Tensor) and out.dim() == 0 and total_ok:
         return out.expand(rows) / rows
@@ -533,6 +395,15 @@ def _neuron_value(pick, values: tuple, is_tuple: bool, total_ok: bool = False
         raise ArgumentError("neuron_selector must give one value per example (a tensor of "
                             "shape (N,))")
     return out.reshape(out.shape[0], -1).sum(1) if out.dim() > 1 else out
+
+
+def _flow_weight(pick, is_index: bool):
+    """The neuron-flow integrand's weight (H, dG/dH) -> tensor whose input gradient is taken:
+    sum_j dG/dH_j H_j over the selected units for an index; for a function s, as in Captum,
+    s(dG/dH) s(H) (for a function that picks one unit, the same)."""
+    if is_index:
+        return lambda values, grads: _neuron_value(pick, (values[0] * grads[0],))
+    return lambda values, grads: _neuron_value(pick, grads) * _neuron_value(pick, values)
 
 
 class NeuronConductance(_LayerMethod):
@@ -545,6 +416,8 @@ class NeuronConductance(_LayerMethod):
     (one unit), a tuple with slices (several units: the sum of their conductances, so the
     attributions of a group are the sum of its units'), or a function of the layer's value
     that picks one unit per example (as in Captum, the same function picks its gradient).
+    ``tolerance``, ``return_error`` (appended) and ``max_evaluations`` as in
+    :func:`numeric.neuron_flow`.
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
@@ -560,39 +433,26 @@ class NeuronConductance(_LayerMethod):
     def attribute(self, inputs, neuron_selector, baselines=None, target=None,
                   additional_forward_args=None, n_steps: int = 50,
                   method: str = "riemann_trapezoid", internal_batch_size: int | None = None,
-                  attribute_to_neuron_input: bool = False, grad_kwargs: dict | None = None):
+                  attribute_to_neuron_input: bool = False, grad_kwargs: dict | None = None, *,
+                  tolerance: float | None = None, return_error: bool = False,
+                  max_evaluations: int | None = None):
         """Neuron conductance (see the class docstring)."""
         with captum_errors():
-            xs, bases, extra, tgt = _float_setup(inputs, baselines, additional_forward_args,
-                                                 target)
-            _, is_tuple_in = _model_inputs(inputs)
-            pick, index = _selector(neuron_selector)
-            batch = check_batch_size(internal_batch_size)
-            grid = _grid(xs[0].shape[0], method, n_steps, xs[0].device)
-            taps = _Taps(self._layers, bool(attribute_to_neuron_input))
-            n = xs[0].shape[0]
-            acc = [torch.zeros(x.shape, dtype=torch.float64, device=x.device) for x in xs]
-            for part in _chunks(grid, batch):
-                e, pts = _points(xs, bases, grid, part)
-                pts = [p.detach().requires_grad_(True) for p in pts]
-                with torch.enable_grad():
-                    out = taps.run(self.forward_func, (*pts, *_rows(extra, n, e)), "flow")
-                    gs = _grad(select_output(out, tgt, e).sum(), taps.leaf[0], grad_kwargs)
-                    values, is_tuple = taps.value[0], taps.is_tuple[0]
-                    if index is None:  # Captum's rule: the selector picks the gradient too
-                        weight = _neuron_value(pick, tuple(g.detach() for g in gs), is_tuple)
-                        flow = (weight * _neuron_value(pick, values, is_tuple)).sum()
-                    else:  # sum_j dG/dH_j H_j over the selected units, dG/dH_j held fixed
-                        flow = _neuron_value(pick, (values[0] * gs[0].detach(),), False).sum()
-                    gx = _grad(flow, tuple(pts), grad_kwargs)
-                w = grid.weight[part]
-                for a, g in zip(acc, gx, strict=True):
-                    a.index_add_(0, e, g.double() * w.view((-1,) + (1,) * (g.dim() - 1)))
-            if self._multiply_by_inputs:
-                acc = [a * (x.double() - b.double()) for a, x, b in zip(acc, xs, bases,
-                                                                        strict=True)]
-            attr = tuple(a.to(x.dtype) for a, x in zip(acc, xs, strict=True))
-        return _format(attr, is_tuple_in)
+            batch = internal_batch_size
+            xs, is_tuple, bases, extra, tgt = _float_setup(
+                inputs, baselines, additional_forward_args, target, batch, method, n_steps,
+                tolerance, max_evaluations, return_error)
+            pick, is_index = _selector(neuron_selector)
+            factors = tuple(x.double() - b.double() for x, b in zip(xs, bases, strict=True)) \
+                if self._multiply_by_inputs else None
+            values, error = _integrate(
+                self.forward_func, xs, bases, extra, tgt, method, n_steps, batch, tolerance,
+                max_evaluations, factors, layer=self._layers[0],
+                to_input=bool(attribute_to_neuron_input),
+                unit_mask=_flow_weight(pick, is_index))
+            attr = _format(tuple(v.to(x.dtype) for v, x in zip(values, xs, strict=True)),
+                           is_tuple)
+        return (attr, _exact_or(error, values)) if return_error else attr
 
 
 class NeuronIntegratedGradients(_LayerMethod):
@@ -603,8 +463,9 @@ class NeuronIntegratedGradients(_LayerMethod):
     internal_batch_size, attribute_to_neuron_input)`` returns integrated gradients of the
     selected unit's value (a sum over the units for slices; any function of the layer's
     value giving one number per example), shaped like the inputs. It is
-    :func:`numeric.integrated_gradients` of that value, so every rule and, for
-    piecewise-linear networks, ``method="exact"`` work.
+    :func:`numeric.integrated_gradients` of that value, so every rule, ``method="exact"``
+    (piecewise-linear networks), ``tolerance``, ``return_error`` and ``max_evaluations``
+    work.
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
@@ -620,20 +481,23 @@ class NeuronIntegratedGradients(_LayerMethod):
     def attribute(self, inputs, neuron_selector, baselines=None, additional_forward_args=None,
                   n_steps: int = 50, method: str = "gausslegendre",
                   internal_batch_size: int | None = None,
-                  attribute_to_neuron_input: bool = False):
+                  attribute_to_neuron_input: bool = False, *, tolerance: float | None = None,
+                  return_error: bool = False, max_evaluations: int | None = None):
         """Neuron integrated gradients (see the class docstring)."""
         with captum_errors():
             pick, _ = _selector(neuron_selector)
-            taps = _Taps(self._layers, bool(attribute_to_neuron_input))
+            tap = _Tap(self._layers, "", bool(attribute_to_neuron_input))
             model = self.forward_func
             # the exact walk follows the whole forward; a quadrature rule stops at the layer
-            mode = "live" if method == "exact" else "stop"
+            mode = "live" if method == "exact" else "cut"
 
             def neuron(*args):
-                taps.run(model, args, mode)
-                return _neuron_value(pick, taps.value[0], taps.is_tuple[0], total_ok=True)
+                tap.run(model, args, (), mode)
+                return _neuron_value(pick, tap.value, total_ok=True)
 
             return integrated_gradients(neuron, inputs, baselines, None, n_steps, method,
                                         internal_batch_size,
                                         additional_forward_args=additional_forward_args,
-                                        multiply_by_inputs=self._multiply_by_inputs)
+                                        multiply_by_inputs=self._multiply_by_inputs,
+                                        tolerance=tolerance, return_error=return_error,
+                                        max_evaluations=max_evaluations)

@@ -32,7 +32,7 @@ F64 = torch.float64
 #: numeric integrates dF/dH d/dt H exactly with the rule; on BasicModel_MultiLayer the path
 #: crosses a ReLU kink at t = 0.1, where Gauss-Legendre 500 (1500) leaves a quadrature error
 #: of 0.05 (0.017) in the delta, over the cases' bound of 0.01. The attributions themselves
-#: are within the cases' bounds; with more steps the same cases pass (checked below).
+#: are within the cases' bounds; with ``tolerance=`` the same cases pass (checked below).
 PINNED = {
     "lig_compare_with_layer_conductance_attr_to_outputs",
     "lig_compare_with_layer_conductance_attr_to_inputs",
@@ -62,25 +62,25 @@ def test_captum_case_passes_with_numeric(name):
     cases.CASES[name](cases.implementation("numeric"))
 
 
-class _MoreSteps:
-    """LayerConductance with every n_steps multiplied by 16 (Gauss-Legendre 8000: the kink's
-    quadrature error falls below the cases' bounds)."""
+class _Accurate:
+    """LayerConductance with ``tolerance=1e-6`` added to every call: the adaptive integrator
+    splits the path at the kink and meets the tolerance, whatever n_steps says."""
 
     def __init__(self, *args, **kwargs):
         self.inner = LayerConductance(*args, **kwargs)
         self.multiplies_by_inputs = True
 
-    def attribute(self, *args, n_steps=50, **kwargs):
-        return self.inner.attribute(*args, n_steps=16 * n_steps, **kwargs)
+    def attribute(self, *args, **kwargs):
+        return self.inner.attribute(*args, tolerance=1e-6, **kwargs)
 
 
 @pytest.mark.parametrize("name", sorted(PINNED))
-def test_pinned_case_fails_on_the_delta_only_and_passes_with_more_steps(name):
+def test_pinned_case_fails_on_the_delta_only_and_passes_with_a_tolerance(name):
     impl = cases.implementation("numeric")
     cases.seed()
     with pytest.raises(AssertionError, match="delta|differ more than by 0.01"):
         cases.CASES[name](impl)
-    impl.LC = _MoreSteps
+    impl.LC = _Accurate
     cases.seed()
     cases.CASES[name](impl)
 
