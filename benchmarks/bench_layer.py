@@ -44,9 +44,9 @@ def _cnn():
 
 
 def _bert_batch():
-    from numeric.tiny_bert import TinyBert
-
     import torch
+
+    from numeric.tiny_bert import TinyBert
 
     model = TinyBert(seed=0, dtype=torch.float32)
     sentences = ["the film was wonderful but the acting was dull",
@@ -173,9 +173,9 @@ def main() -> None:
         f"{acc['tolerance'][1]:.1e} |"]
     print("\n".join(acc_lines))
     if args.write:
-        from numeric.results_file import replace_section
-
         import torch
+
+        from numeric.results_file import replace_section
 
         heading = "## layer attributions: memory against n_steps, small BERT"
         body = (f"{heading}\n\n`python benchmarks/bench_layer.py --write` "
