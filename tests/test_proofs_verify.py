@@ -226,13 +226,14 @@ def test_every_certificate_the_engine_writes_verifies_in_a_fresh_process(
         write(A.certificate().data)
 
     # random functions
-    @settings(max_examples=12, deadline=None, database=None)
+    @settings(max_examples=15, deadline=None, database=None)
     @given(a=small, b=small, c=small, d=st.integers(1, 3),
            x=st.tuples(small, st.integers(1, 3)),
            shape=st.sampled_from(["relu({a}*x1 + {b}*x2 + 1)*x2 + {c}*x1**2",
                                   "max({a}*x1, {b}*x2 - 1) - abs(x1 - {d}*x2)",
                                   "min(relu(x1 - {d}), {c}*x2) + x1*x2**2",
                                   "max(x1**2 - {d}*x2/4, {b}*x1*x2/3)",
+                                  "abs({a}*x1**2 - {d}*x2) + relu(-relu({b}*x1 - x2))",
                                   "relu(sin({a}*x1) - x2/{d})*x2 + exp(x1)"]))
     def random_function(a, b, c, d, x, shape):
         try:
