@@ -326,9 +326,12 @@ def test_residual_and_batch_norm_against_the_float_walk(tmp_path):
         body[1].running_mean.uniform_(-0.5, 0.5)
         body[1].running_var.uniform_(0.5, 2.0)
     net.eval()
-    x = torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-    r = certified_integrated_gradients(net, x, target=[0, 2])
-    walk = exact_integrated_gradients(net, x, target=[0, 2])
+    gen = torch.Generator().manual_seed(1)
+    x = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
+    base = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
+    r = certified_integrated_gradients(net, x, base, target=[0, 2])
+    assert min(r.regions) > 2       # kinks inside the residual block and after it
+    walk = exact_integrated_gradients(net, x, base, target=[0, 2])
     assert torch.allclose(r.attributions, walk.attributions, rtol=0, atol=1e-12)
     assert r.completeness_gap == [0, 0]
     path = tmp_path / "res.json"
