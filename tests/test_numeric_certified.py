@@ -148,7 +148,7 @@ def _symbolic(net, x, base):
     return tuple(Fraction(int(sp.fraction(v)[0]), int(sp.fraction(v)[1])) for v in a.values)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(planted_mlps())
 def test_certified_equals_the_symbolic_engine(case):
     net, x, base, _plant = case
@@ -182,7 +182,7 @@ def planted_pools(draw):
     return net, torch.tensor(x).reshape(1, 1, 2, 2), torch.tensor(base).reshape(1, 1, 2, 2)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(planted_pools())
 def test_certified_equals_the_symbolic_engine_on_max_pools(case):
     net, x, base = case
@@ -363,7 +363,7 @@ def _paths(obj, prefix=()):
             yield from _paths(v, (*prefix, i))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_mangled_certificate_fails_or_is_refused_in_one_line(cert, data):
