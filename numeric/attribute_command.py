@@ -190,6 +190,9 @@ def format_summary(summary: dict) -> str:
     lines.append(_dist_line("|delta|", summary["abs_delta"]))
     if summary.get("error") is not None:
         lines.append(_dist_line("error", summary["error"]))
+    if summary.get("tolerance_not_met"):
+        lines.append(f"TOLERANCE NOT MET on {summary['tolerance_not_met']} examples (their "
+                     f"error estimate exceeds {summary['tolerance']:g} x max |A|; see 'met')")
     if summary["worst"]:
         lines.append("worst by |delta|: " + ", ".join(
             f"#{w['index']}" + (f" (target {w['target']})" if "target" in w else "")

@@ -59,9 +59,10 @@ def _exercises(nb) -> int:
     return sum(EXERCISE in c.metadata.get("tags", []) for c in nb.cells)
 
 
-def test_there_are_six_notebooks_on_the_issue_topics():
+def test_there_are_seven_notebooks_on_the_issue_topics():
     assert NAMES == ["01_ig_by_hand", "02_completeness_cantor", "03_path_methods",
-                     "04_symmetry_paths", "05_check_your_method", "06_trained_network"]
+                     "04_symmetry_paths", "05_check_your_method", "06_trained_network",
+                     "07_token_attributions"]
 
 
 def test_build_writes_student_and_solution_versions(tmp_path):
@@ -118,7 +119,7 @@ def test_build_without_torch_leaves_out_notebook_6_and_says_how_to_get_it(tmp_pa
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_in_both_versions(name):
+def test_notebook_runs_in_both_versions(name, capfd):
     full = notebook(COURSE / f"{name}.py")
     n = _exercises(full)
 
@@ -139,6 +140,8 @@ def test_notebook_runs_in_both_versions(name):
     for answer in answers:
         if re.search(r"\d", answer):
             assert answer not in text, answer
+    # the kernels talk over local sockets: no plain-text TCP warning on the terminal
+    assert "TCP" not in capfd.readouterr().err
 
 
 @pytest.mark.slow

@@ -217,3 +217,15 @@ def test_the_exact_walk_shows_progress_on_a_terminal(capsys, monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     exact_integrated_gradients(net, x)
     assert "exact walk" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("package", ["proofs", "numeric", "axioms"])
+def test_every_public_name_resolves(package):
+    # the lazy packages list each public name with its module: a name added to __all__ but
+    # not to the table (or the other way round) fails here
+    import importlib
+
+    module = importlib.import_module(package)
+    assert [n for n in module.__all__ if not hasattr(module, n)] == []
+    table = getattr(module, "_lazy_names", {})
+    assert set(table) <= set(module.__all__), set(table) - set(module.__all__)
