@@ -163,8 +163,8 @@ def add_arguments(parser: ArgumentParser) -> ArgumentParser:
 
 
 def missing_packages(source: Path) -> list[str]:
-    """The packages a notebook imports that are not installed here (only PyTorch is optional:
-    notebook 6 runs a trained network).
+    """The packages a notebook imports that are not installed here (PyTorch and transformers
+    are optional: notebook 6 runs a trained network, notebook 7 a small BERT-style model).
 
     >>> missing_packages(HERE / "01_ig_by_hand.py")
     []
@@ -173,7 +173,12 @@ def missing_packages(source: Path) -> list[str]:
 
     text = source.read_text(encoding="utf-8")
     needs_torch = re.search(r"^\s*(import torch|import numeric|from numeric)", text, re.M)
-    return ["torch"] if needs_torch and importlib.util.find_spec("torch") is None else []
+    needs_transformers = re.search(r"^\s*from numeric\.tiny_bert|^\s*import transformers",
+                                   text, re.M)
+    missing = ["torch"] if needs_torch and importlib.util.find_spec("torch") is None else []
+    if needs_transformers and importlib.util.find_spec("transformers") is None:
+        missing.append("transformers")
+    return missing
 
 
 def build_command(args: Any) -> int:
@@ -197,8 +202,11 @@ def build_command(args: Any) -> int:
               f"{Path(args.out) / kind}")
     for source in left_out:
         number = source.stem.split("_")[0]
-        sys.stderr.write(f"note: {source.stem} not built: it needs PyTorch; pip install "
-                         f"torch==2.13.0 (CPU build), then python -m course build --execute "
+        needs = missing_packages(source)
+        install = " ".join("torch==2.13.0 (CPU build)" if p == "torch" else p for p in needs)
+        names = " and ".join("PyTorch" if p == "torch" else p for p in needs)
+        sys.stderr.write(f"note: {source.stem} not built: it needs {names}; "
+                         f"pip install {install}, then python -m course build --execute "
                          f"{number}\n")
     return 0
 

@@ -59,9 +59,10 @@ def _exercises(nb) -> int:
     return sum(EXERCISE in c.metadata.get("tags", []) for c in nb.cells)
 
 
-def test_there_are_six_notebooks_on_the_issue_topics():
+def test_there_are_seven_notebooks_on_the_issue_topics():
     assert NAMES == ["01_ig_by_hand", "02_completeness_cantor", "03_path_methods",
-                     "04_symmetry_paths", "05_check_your_method", "06_trained_network"]
+                     "04_symmetry_paths", "05_check_your_method", "06_trained_network",
+                     "07_token_attributions"]
 
 
 def test_build_writes_student_and_solution_versions(tmp_path):
