@@ -29,7 +29,7 @@ from numeric.attribution_store import (
     rank_share,
 )
 from numeric.cli import main
-from numeric.dataset import _error_support, attribute_dataset
+from numeric.dataset import _error_support, attribute_dataset, summarize
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -196,6 +196,31 @@ def test_a_tolerance_stores_an_honest_error_estimate(tmp_path, capsys):
     true = np.abs(np.asarray(got["attributions"]) - ref).max(1)
     assert (true <= got["error"] + 1e-13).all()
     assert (got["error"] <= 1e-9 * np.abs(ref).max(1)).all()
+
+
+@pytest.mark.skipif(not _error_support(), reason="integrated_gradients has no tolerance=")
+def test_a_tolerance_on_a_relu_network_with_label_targets_is_exact(tmp_path, capsys):
+    # per-example targets (the labels) still take the exact region walk, not the adaptive
+    # integrator (which bisects at every kink)
+    code, _, _ = _cli(capsys, "--model", "dataset_factories:model", "--data",
+                      "dataset_factories:small_data", "--out", str(tmp_path), *OPTIONS,
+                      "--tolerance", "1e-9")
+    assert code == 0
+    got = load_attributions(tmp_path)
+    x, y = factories.inputs()
+    exact = integrated_gradients(factories.model(), x[:4], target=y[:4], method="exact")
+    np.testing.assert_array_equal(np.asarray(got["attributions"]), exact.numpy())
+    assert got["met"].tolist() == [1] * 4 and (got["error"] < 1e-12).all()
+
+
+def test_an_unmet_tolerance_is_said_in_the_summary(tmp_path):
+    from numeric.attribute_command import format_summary
+
+    _single(tmp_path)
+    summary = summarize(tmp_path)
+    assert "TOLERANCE" not in format_summary(summary)
+    summary.update(tolerance=1e-9, tolerance_not_met=3)
+    assert "TOLERANCE NOT MET on 3 examples" in format_summary(summary)
 
 
 def test_dataloader_workers_give_the_same_bits(tmp_path):

@@ -29,18 +29,16 @@ from proofs import (
 )
 from proofs.verify import CertificateError, verify
 
-COMMENTARY = {"term", "notes", "claim", "format", "established", "kind"}
-"""Fields written for readers, which the verifier does not check."""
+
+def _rejected(data) -> bool:
+    """The verifier names a failed step, or refuses the data as no certificate."""
+    try:
+        return verify(data) is not None
+    except CertificateError:
+        return True
 
 
-def test_every_counterexample_derivation_verifies(counterexample_runs):
-    # the attributions the counterexamples made, computed once per run (tests/conftest.py)
-    made = [A for _, attributions in counterexample_runs.values() for A in attributions]
-    exact = [A for A in made if A.engine == "symbolic"]
-    assert len(exact) >= 40  # every module computes through the engine
-    for A in exact:
-        data = A.certificate().data
-        assert verify(data) is None, (A.function, A.path, verify(data))
+# every counterexample's certificate verifies in a fresh process: tests/test_proofs_verify.py
 
 
 @pytest.mark.parametrize("expr, path, published", [
@@ -63,8 +61,7 @@ def test_published_values_verify(expr, path, published):
 def _leaves(obj, at=()):
     if isinstance(obj, dict):
         for key, value in obj.items():
-            if key not in COMMENTARY:
-                yield from _leaves(value, at + (key,))
+            yield from _leaves(value, at + (key,))
     elif isinstance(obj, list):
         for i, value in enumerate(obj):
             yield from _leaves(value, at + (i,))
@@ -112,7 +109,7 @@ def test_tampering_with_any_number_is_caught(expr, path, dps):
             forged = copy.deepcopy(data)
             _set(forged, at, changed)
             tried += 1
-            assert verify(forged) is not None, (at, value, changed)
+            assert _rejected(forged), (at, value, changed)
     assert tried > 25
 
 
