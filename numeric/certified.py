@@ -531,6 +531,9 @@ class NetworkCertificate:
 
         root, _ = os.path.splitext(path)
         weights = root + ".safetensors"
+        if os.path.abspath(weights) == os.path.abspath(path):
+            raise ArgumentError(f"name the certificate something other than {path!r} (the "
+                                "weights go to the .safetensors file beside it)")
         blob = save({k: np.ascontiguousarray(v) for k, v in self.tensors.items()})
         data = dict(self.data)
         data["weights"] = {"file": os.path.basename(weights),
