@@ -281,6 +281,17 @@ def test_a_nan_example_is_the_worst_and_json_stays_valid(tmp_path, capsys):
     assert "worst by |delta|: #5 (target " in out and "nan" in out
 
 
+def test_a_baseline_factory_is_the_tensor_it_returns(tmp_path, capsys):
+    code, _, _ = _cli(capsys, *FACTORIES, "--out", str(tmp_path / "cli"), *OPTIONS,
+                      "--baseline", "dataset_factories:baseline")
+    assert code == 0
+    _single(tmp_path / "api", baseline=factories.baseline())
+    _same_bits(load_attributions(tmp_path / "cli"), load_attributions(tmp_path / "api"))
+    code, _, err = _cli(capsys, *FACTORIES, "--out", str(tmp_path / "bad"), *OPTIONS,
+                        "--baseline", "dataset_factories:inputs")
+    _one_line_error(code, err, "baseline must be a number or a tensor, got tuple")
+
+
 def test_a_different_configuration_is_refused_naming_the_difference(tmp_path, capsys):
     assert _cli(capsys, *FACTORIES, "--out", str(tmp_path), *OPTIONS)[0] == 0
     files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
