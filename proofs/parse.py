@@ -36,6 +36,9 @@ _AST_DEPTH_CAP = 200_000
 MAX_INTEGER_DIGITS = 400
 MAX_EXPONENT = 1_000
 MAX_RESULT_DIGITS = 5_000
+MAX_EXP_ARGUMENT = 10_000
+"""Largest number whose exp is read (larger ones, e^(e^(e^3)), need millions of digits to
+evaluate anything of them: sympy would compute for hours)."""
 
 _DEFAULT_VARIABLE = re.compile(r"x(\d+)\Z")
 
@@ -370,6 +373,8 @@ class _Builder:
         args = [self.build(arg, depth + 1) for arg in node.args]
         if fname == "leaky_relu" and len(args) == 2 and not args[1].is_number:
             self.fail("leaky_relu(z, slope): the slope must be a number", node.args[1])
+        if fname == "exp" and args[0].is_number and abs(sp.N(args[0], 15)) > MAX_EXP_ARGUMENT:
+            self.fail(f"exp of a number above {MAX_EXP_ARGUMENT:,} (the limit)", node)
         if fname == "log" and args[0].is_number and not args[0].is_positive:
             self.fail("log of a non-positive number", node)
         if fname == "sqrt" and args[0].is_number and args[0].is_negative:

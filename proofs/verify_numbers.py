@@ -18,7 +18,7 @@ in one line (exit status 2) instead of running for hours or guessing.
 ...     numbers.sign(sp.sin(sp.exp(sp.exp(sp.exp(3)))))
 ... except LimitError as refused:
 ...     print(refused)
-exp(exp(exp(3))): exp of a number above 100000 is beyond the verifier's limits
+exp(exp(exp(3))): exp of a number above 10000 is beyond the verifier's limits
 """
 
 from __future__ import annotations
@@ -33,12 +33,13 @@ import sympy as sp
 from mpmath.libmp import libmpi as M
 
 from .errors import CertificateError, LimitError
+from .parse import MAX_EXP_ARGUMENT
 
 PRECISIONS = (96, 400, 1600)
 """Bits of the successive interval evaluations before a sign is declared undecidable."""
 
-MAX_EXP = 10**5
-"""Largest argument of exp (and of sinh, cosh, tanh) the verifier evaluates."""
+MAX_EXP = MAX_EXP_ARGUMENT
+"""Largest argument of exp the verifier evaluates (the parser's limit on numbers)."""
 
 MAX_OPS = 4000
 """Largest expression (in operations) given to the exact normal forms."""
