@@ -46,6 +46,7 @@ __all__ = [
     "AttributionArgumentError",
     "AttributionDimensionError",
     "IntegratedGradients",
+    "NoFutures",
     "NoiseTunnel",
 ]
 
@@ -75,7 +76,22 @@ def _captum_errors() -> Iterator[None]:
         raise AttributionDimensionError(str(exc)) from None
 
 
-class IntegratedGradients:
+class NoFutures:
+    """Captum's ``attribute_future``, which none of numeric's classes has: it raises
+    NotImplementedError, as Captum's gradient methods do.
+
+    >>> NoFutures().attribute_future()
+    Traceback (most recent call last):
+    ...
+    NotImplementedError: attribute_future is not implemented; call attribute
+    """
+
+    def attribute_future(self, *args, **kwargs):
+        """Raises NotImplementedError (no asynchronous attributions)."""
+        raise NotImplementedError("attribute_future is not implemented; call attribute")
+
+
+class IntegratedGradients(NoFutures):
     """Captum's ``IntegratedGradients(forward_func, multiply_by_inputs=True)``.
 
     ``attribute`` takes Captum's arguments (a tensor or a tuple of tensors; baselines None, a
@@ -116,25 +132,31 @@ class IntegratedGradients:
     def attribute(self, inputs, baselines=None, target=None, additional_forward_args=None,
                   n_steps: int = 50, method: str = "gausslegendre",
                   internal_batch_size: int | None = None,
-                  return_convergence_delta: bool = False):
+                  return_convergence_delta: bool = False, *, tolerance: float | None = None,
+                  return_error: bool = False, max_evaluations: int | None = None):
         """Integrated gradients of ``forward_func`` at ``inputs``, as Captum computes them
-        (see the class docstring and :func:`numeric.integrated_gradients`)."""
+        (see the class docstring and :func:`numeric.integrated_gradients`). Beyond Captum:
+        ``tolerance``, ``return_error`` (the estimated error per example, appended last) and
+        ``max_evaluations``, as in :func:`numeric.integrated_gradients`."""
+        accuracy = dict(tolerance=tolerance, return_error=return_error,
+                        max_evaluations=max_evaluations)
         with _captum_errors():
             if isinstance(baselines, BaselineDistribution):
                 return integrated_gradients(
                     self.forward_func, inputs, baselines, target, n_steps, method,
                     internal_batch_size, return_convergence_delta,
                     additional_forward_args=additional_forward_args,
-                    multiply_by_inputs=self._multiply_by_inputs)
-            attributions = integrated_gradients(
+                    multiply_by_inputs=self._multiply_by_inputs, **accuracy)
+            result = integrated_gradients(
                 self.forward_func, inputs, baselines, target, n_steps, method,
                 internal_batch_size, additional_forward_args=additional_forward_args,
-                multiply_by_inputs=self._multiply_by_inputs)
+                multiply_by_inputs=self._multiply_by_inputs, **accuracy)
+            attributions, error = result if return_error else (result, None)
             if not return_convergence_delta:
-                return attributions
+                return result
             delta = self.compute_convergence_delta(attributions, baselines, inputs, target,
                                                    additional_forward_args)
-        return attributions, delta
+        return (attributions, delta, error) if return_error else (attributions, delta)
 
     def compute_convergence_delta(self, attributions, start_point, end_point, target=None,
                                   additional_forward_args=None) -> torch.Tensor:
@@ -228,7 +250,7 @@ def _check_stdevs(stdevs, count: int) -> tuple[float, ...]:
     return tuple(float(s) for s in items)
 
 
-class NoiseTunnel:
+class NoiseTunnel(NoFutures):
     """Captum's ``NoiseTunnel(attribution_method)``: SmoothGrad, SmoothGrad-squared and VarGrad
     over ``nt_samples`` noisy copies of each input.
 
@@ -296,10 +318,14 @@ class NoiseTunnel:
         stds = _check_stdevs(stdevs, len(xs))
         want_delta = bool(kwargs.get("return_convergence_delta", False)) \
             and self.is_delta_supported
+        want_error = bool(kwargs.get("return_error", False))
         n = xs[0].shape[0]
         sums: list = []
         sums_sq: list = []
         deltas: list = []
+        # per example: the sums over samples of e_s, e_s (2 max|a_s| + e_s) (error bounds)
+        errs = torch.zeros(n, dtype=torch.float64)
+        errs_sq = torch.zeros(n, dtype=torch.float64)
         out_tuple = is_tuple
         out_dtypes: list = []
 
@@ -310,11 +336,21 @@ class NoiseTunnel:
                 + torch.randn((n * k, *x.shape[1:]), device=x.device) * std
                 for x, std in zip(xs, stds, strict=True))
             result = self._call(noisy if is_tuple else noisy[0], kw)
+            error = None
+            if want_error:
+                *result, error = result
+                result = result[0] if len(result) == 1 else tuple(result)
             if want_delta:
                 result, delta = result
                 deltas.append(delta)
             out_tuple = isinstance(result, tuple)
             parts = result if out_tuple else (result,)
+            if error is not None:
+                e = error.detach().double().cpu().reshape(n, k)
+                big = torch.stack([p.detach().double().cpu().reshape(n, k, -1).abs().amax(2)
+                                   for p in parts]).amax(0)
+                errs.add_(e.sum(1))
+                errs_sq.add_((e * (2 * big + e)).sum(1))
             for i, part in enumerate(parts):
                 a = part.detach().double().reshape(n, k, *part.shape[1:])
                 if i == len(sums):
@@ -332,14 +368,21 @@ class NoiseTunnel:
             run(rest, _expand_kwargs(kwargs, xs, rest, draw_baseline_from_distrib))
         mean = [s / nt_samples for s in sums]
         mean_sq = [s / nt_samples for s in sums_sq]
+        # error bounds of the smoothed values: |a^2 - b^2| <= |a - b| (2 |a| + |a - b|)
+        err_mean, err_sq = errs / nt_samples, errs_sq / nt_samples
         if nt_type == "smoothgrad":
-            smooth = mean
+            smooth, error = mean, err_mean
         elif nt_type == "smoothgrad_sq":
-            smooth = mean_sq
+            smooth, error = mean_sq, err_sq
         else:
             smooth = [sq - m * m for m, sq in zip(mean, mean_sq, strict=True)]
+            big = torch.stack([m.reshape(n, -1).abs().amax(1).cpu() for m in mean]).amax(0)
+            error = err_sq + err_mean * (2 * big + err_mean)
         attributions = tuple(s.to(dt) for s, dt in zip(smooth, out_dtypes, strict=True))
         result = attributions if out_tuple else attributions[0]
+        out = (result,)
         if want_delta:
-            return result, torch.cat(deltas)
-        return result
+            out += (torch.cat(deltas),)
+        if want_error:
+            out += (error,)
+        return out[0] if len(out) == 1 else out

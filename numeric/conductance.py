@@ -37,8 +37,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ._torch import torch
+from .adaptive import adaptive_path_integral, check_tolerance
 from .arguments import check_batch_size, check_inputs, format_point
 from .errors import ArgumentError, DimensionError
+from .integrated import _exact_error, _piecewise_linear
 from .path_integral import (
     DERIVATIVES,
     Grid,
@@ -69,12 +71,16 @@ class _Setup:
     x: torch.Tensor
     base: torch.Tensor
     target: object
-    grid: Grid
+    grid: Grid | None
     batch_size: int | None
+    tolerance: float | None = None
+    max_evaluations: int | None = None
+    exact: bool = False
 
 
 def _setup(model, layer, inputs, baselines, target, steps, method, batch_size,
-           split_kinks: bool = False) -> _Setup:
+           split_kinks: bool = False, tolerance: float | None = None,
+           max_evaluations: int | None = None, return_error: bool = False) -> _Setup:
     if not callable(model):
         raise ArgumentError(f"model must be an nn.Module or a callable, got {type(model).__name__}")
     if isinstance(inputs, (tuple, list)):
@@ -85,11 +91,22 @@ def _setup(model, layer, inputs, baselines, target, steps, method, batch_size,
     batch_size = check_batch_size(batch_size)
     name, module = resolve_layer(model, layer)
     tgt = normalize_target(target, x.shape[0], x.device)
+    if return_error and tolerance is None and method != "exact":
+        raise ArgumentError("return_error=True needs tolerance= (or method='exact'): a fixed "
+                            "quadrature rule has no error estimate")
+    if tolerance is not None:
+        check_tolerance(tolerance, max_evaluations)
+        if _piecewise_linear(model, (x,), target, ()):
+            method = "exact"
+        else:
+            return _Setup(model, module, name, x, base, tgt, None, batch_size, tolerance,
+                          max_evaluations)
     if method == "exact":
         model, module = _as_model_dtype(model, method, module, name)
         x, base = x.double(), base.double()
         grid = exact_grid(model, base, x, target, batch_size)
-    elif split_kinks:
+        return _Setup(model, module, name, x, base, tgt, grid, batch_size, exact=True)
+    if split_kinks:
         grid = kink_grid(model, base, x, method, steps, batch_size=batch_size)
     else:
         grid = quadrature_grid(x.shape[0], method, steps, x.device)
@@ -122,7 +139,9 @@ def conductance(model: Callable, layer: Layer, inputs: torch.Tensor, baselines=N
                 target: TargetSpec = None, steps: int = 50, method: str = "gausslegendre",
                 patch: torch.Tensor | None = None, per_channel: bool = False,
                 batch_size: int | None = None, derivative: str = "jvp",
-                fd_step: float | None = None, split_kinks: bool = False) -> torch.Tensor:
+                fd_step: float | None = None, split_kinks: bool = False, *,
+                tolerance: float | None = None, return_error: bool = False,
+                max_evaluations: int | None = None):
     """Conductance IG_{*,j} of every unit j of ``layer``, or with ``patch`` the image-patch
     attribution IG_{S,j}; shaped (N, *layer output shape), or (N, C) with ``per_channel``.
 
@@ -137,6 +156,9 @@ def conductance(model: Callable, layer: Layer, inputs: torch.Tensor, baselines=N
     the model's ReLU and max-pool modules (:func:`numeric.path_integral.kink_grid`), for
     networks that mix smooth layers with kinks (tanh and max-pool). Sums over
     steps are accumulated in float64; the result has the inputs' dtype (float64 for exact).
+    ``tolerance``, ``return_error`` and ``max_evaluations`` as in
+    :func:`numeric.integrated_gradients` (the tolerance relative to the largest |IG_{*,j}|;
+    piecewise-linear networks take the exact regions).
 
     A network that doubles its layer's output, F = 2 H(x) with H(x) = x1 + x2:
 
@@ -154,22 +176,45 @@ def conductance(model: Callable, layer: Layer, inputs: torch.Tensor, baselines=N
     if derivative not in DERIVATIVES:
         raise ArgumentError(f"unknown derivative {derivative!r}; choose one of "
                             f"{', '.join(DERIVATIVES)}")
-    s = _setup(model, layer, inputs, baselines, target, steps, method, batch_size, split_kinks)
-    return _conductance(s, patch, per_channel, derivative, fd_step)
+    s = _setup(model, layer, inputs, baselines, target, steps, method, batch_size, split_kinks,
+               tolerance, max_evaluations, return_error)
+    values, error = _conductance_error(s, patch, per_channel, derivative, fd_step)
+    return (values, error) if return_error else values
 
 
 def _conductance(s: _Setup, patch, per_channel: bool = False, derivative: str = "jvp",
                  fd_step: float | None = None) -> torch.Tensor:
+    return _conductance_error(s, patch, per_channel, derivative, fd_step)[0]
+
+
+def _conductance_error(s: _Setup, patch, per_channel: bool = False, derivative: str = "jvp",
+                       fd_step: float | None = None
+                       ) -> tuple[torch.Tensor, torch.Tensor | None]:
     direction = None
     if patch is not None:
         direction = (s.x - s.base) * _check_patch(patch, s.x).to(s.x.dtype)
     if derivative == "finite_difference" and fd_step is None:
-        fd_step = 1.0 / max(1, len(s.grid) // s.x.shape[0])
-    values = layer_path_integral(s.model, s.layer, s.base, s.x, s.target, s.grid, direction,
-                                 s.batch_size, derivative, fd_step)
+        fd_step = 1.0 / (50 if s.grid is None else max(1, len(s.grid) // s.x.shape[0]))
+    error = None
+    if s.grid is None:
+        r = adaptive_path_integral(
+            s.model, (s.base,), (s.x,), s.target, tolerance=s.tolerance,
+            max_evaluations=s.max_evaluations, batch_size=s.batch_size, layer=s.name or None,
+            direction=direction, derivative=derivative, fd_step=fd_step)
+        values, error = r.values[0], r.error
+    else:
+        values = layer_path_integral(s.model, s.layer, s.base, s.x, s.target, s.grid,
+                                     direction, s.batch_size, derivative, fd_step)
     if per_channel:
         values = _per_channel(values)
-    return values.to(s.x.dtype)
+    if s.exact:
+        delta = torch.zeros(values.shape[0], dtype=torch.float64)
+        if patch is None:
+            delta = values.reshape(values.shape[0], -1).sum(1).cpu() - (
+                model_outputs(s.model, s.x, s.target, s.batch_size)
+                - model_outputs(s.model, s.base, s.target, s.batch_size)).cpu()
+        error = _exact_error((values,), delta)
+    return values.to(s.x.dtype), error
 
 
 def _unit_mask(unit, shape: tuple[int, ...], per_channel: bool) -> torch.Tensor:
@@ -204,11 +249,15 @@ def _unit_mask(unit, shape: tuple[int, ...], per_channel: bool) -> torch.Tensor:
 def neuron_flow(model: Callable, layer: Layer, unit: int | tuple[int, ...], inputs: torch.Tensor,
                 baselines=None, target: TargetSpec = None, steps: int = 50,
                 method: str = "gausslegendre", per_channel: bool = False,
-                batch_size: int | None = None, split_kinks: bool = False) -> torch.Tensor:
+                batch_size: int | None = None, split_kinks: bool = False, *,
+                tolerance: float | None = None, return_error: bool = False,
+                max_evaluations: int | None = None):
     """Neuron flow IG_{i,j} of one unit j of ``layer`` to every input feature i, shaped like the
     inputs (Lundstrom, Huang & Razaviyayn (2022), eq. 4). ``unit`` is a flat index into one
     example's layer output or a tuple index (c, h, w); with ``per_channel`` it is a channel
     and the flows of its units are summed. Its sum over the features is the unit's conductance.
+    ``tolerance``, ``return_error`` and ``max_evaluations`` as in
+    :func:`numeric.integrated_gradients`.
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2, bias=False), torch.nn.Tanh(),
@@ -218,17 +267,34 @@ def neuron_flow(model: Callable, layer: Layer, unit: int | tuple[int, ...], inpu
     >>> bool(abs(flow.sum() - conductance(net, "1", x, steps=30)[0, 1]) < 1e-12)
     True
     """
-    s = _setup(model, layer, inputs, baselines, target, steps, method, batch_size, split_kinks)
-    return _neuron_flow(s, unit, per_channel)
+    s = _setup(model, layer, inputs, baselines, target, steps, method, batch_size, split_kinks,
+               tolerance, max_evaluations, return_error)
+    values, error = _neuron_flow_error(s, unit, per_channel)
+    return (values, error) if return_error else values
 
 
 def _neuron_flow(s: _Setup, unit, per_channel: bool = False) -> torch.Tensor:
+    return _neuron_flow_error(s, unit, per_channel)[0]
+
+
+def _neuron_flow_error(s: _Setup, unit, per_channel: bool = False
+                       ) -> tuple[torch.Tensor, torch.Tensor | None]:
     shape = layer_output_shape(s.model, s.layer, s.x) if s.layer is not None \
         else tuple(s.x.shape[1:])
     mask = _unit_mask(unit, shape, per_channel).to(s.x.device)
-    values = flow_path_integral(s.model, s.layer, s.base, s.x, s.target, s.grid, mask,
-                                s.batch_size)
-    return values.to(s.x.dtype)
+    error = None
+    if s.grid is None:
+        r = adaptive_path_integral(
+            s.model, (s.base,), (s.x,), s.target, tolerance=s.tolerance,
+            max_evaluations=s.max_evaluations, factors=((s.x - s.base).double(),),
+            batch_size=s.batch_size, layer=s.name or None, unit_mask=mask)
+        values, error = r.values[0], r.error
+    else:
+        values = flow_path_integral(s.model, s.layer, s.base, s.x, s.target, s.grid, mask,
+                                    s.batch_size)
+        if s.exact:
+            error = _exact_error((values,), torch.zeros(values.shape[0], dtype=torch.float64))
+    return values.to(s.x.dtype), error
 
 
 # ---------------------------------------------------------------------------------- checks

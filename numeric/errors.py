@@ -1,4 +1,4 @@
-"""The user errors numeric/ raises: the shared hierarchy of proofs.errors, plus two of its own."""
+"""The user errors numeric/ raises: the shared hierarchy of proofs.errors, plus its own."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ class ArgumentError(IGVerifyError, ValueError):
     """A bad argument to a numeric function (unknown method, steps < 1, bad target)."""
 
 
+class ToleranceNotReached(UserWarning):
+    """A warning: an attribution asked for with ``tolerance=`` ran out of ``max_evaluations``
+    before its error estimate met the tolerance; the result and its estimate are returned."""
+
+
 __all__ = [
     "ArgumentError",
     "DimensionError",
@@ -23,5 +28,6 @@ __all__ = [
     "IntegrationError",
     "MissingDependencyError",
     "NotDifferentiableError",
+    "ToleranceNotReached",
     "UnsupportedFunctionError",
 ]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._torch import torch
+from .adaptive import adaptive_path_integral, check_tolerance
 from .arguments import (
     check_batch_size,
     check_input_tuple,
@@ -32,7 +33,7 @@ from .arguments import (
     format_extra,
     format_points,
 )
-from .errors import ArgumentError, DimensionError
+from .errors import ArgumentError, DimensionError, UnsupportedFunctionError
 from .path_integral import model_outputs, path_integral, quadrature_grid
 from .quadrature import quadrature_rule
 from .targets import TargetSpec, normalize_target
@@ -157,24 +158,25 @@ class _Flattened(torch.nn.Module):
 
 
 def _exact(model: Model, points: list[tuple], target, batch_size: int | None,
-           extra: tuple) -> tuple[torch.Tensor, ...]:
-    """Exact attributions along the polyline ``points`` (each a tuple of tensors); several
-    input tensors or extra forward arguments go through :class:`_Flattened`, one example at a
-    time when an extra argument has a batch dimension."""
+           extra: tuple) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+    """Exact attributions along the polyline ``points`` (each a tuple of tensors) and the
+    walk's completeness delta per example (float64); several input tensors or extra forward
+    arguments go through :class:`_Flattened`, one example at a time when an extra argument
+    has a batch dimension."""
     from .exact import exact_path_attribution
 
     end = points[-1]
     if len(end) == 1 and not extra:
         walk = exact_path_attribution(model, [p[0] for p in points], target=target,
                                       batch_size=batch_size)
-        return (walk.attributions.to(end[0].dtype),)
+        return (walk.attributions.to(end[0].dtype),), walk.delta
     n = end[0].shape[0]
     shapes = [tuple(x.shape[1:]) for x in end]
     tgt = normalize_target(target, n, end[0].device)
     per_row = n > 1 and any(isinstance(e, torch.Tensor) and e.dim() > 0 and e.shape[0] == n
                             for e in extra)
     parts = [slice(i, i + 1) for i in range(n)] if per_row else [slice(None)]
-    flat_attr = []
+    flat_attr, deltas = [], []
     for part in parts:
         args = expand_extra(extra, n, part if per_row else None, 1)
         net = _Flattened(model, shapes, args)
@@ -183,8 +185,37 @@ def _exact(model: Model, points: list[tuple], target, batch_size: int | None,
                 for p in points]
         walk = exact_path_attribution(net, flat, target=t, batch_size=batch_size)
         flat_attr.append(walk.attributions)
+        deltas.append(walk.delta)
     pieces = torch.cat(flat_attr).split([int(np.prod(s)) if s else 1 for s in shapes], dim=1)
-    return tuple(p.reshape(x.shape).to(x.dtype) for p, x in zip(pieces, end, strict=True))
+    return tuple(p.reshape(x.shape).to(x.dtype) for p, x in zip(pieces, end, strict=True)), \
+        torch.cat(deltas)
+
+
+def _exact_error(attr: tuple, delta: torch.Tensor) -> torch.Tensor:
+    """The error bound of an exact walk's result, per example: rounding only (the walk runs
+    in float64; its completeness delta, 64 float64 roundings of the attributions' absolute
+    sum, and the cast to the inputs' dtype)."""
+    n = delta.shape[0]
+    total = sum(a.detach().double().reshape(n, -1).abs().sum(1) for a in attr)
+    cast = max(float(torch.finfo(a.dtype).eps) for a in attr) * torch.stack(
+        [a.detach().double().reshape(n, -1).abs().amax(1) for a in attr]).amax(0)
+    return delta.abs().cpu() + 64.0 * float(torch.finfo(torch.float64).eps) * total.cpu() \
+        + cast.cpu()
+
+
+def _piecewise_linear(model: Model, end: tuple, target, extra: tuple) -> bool:
+    """Whether the exact walk accepts ``model`` (one input tensor): one probe forward."""
+    from .exact import check_piecewise_linear
+
+    if len(end) != 1:
+        return False
+    try:
+        check_piecewise_linear(model, end[0][:1], target[:1] if isinstance(
+            target, (list, torch.Tensor)) else target, expand_extra(extra, end[0].shape[0],
+                                                                    slice(0, 1), 1))
+    except (UnsupportedFunctionError, ArgumentError, DimensionError):
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------- public
@@ -192,15 +223,25 @@ def _exact(model: Model, points: list[tuple], target, batch_size: int | None,
 
 def _attribute(model: Model, points: list[tuple], target: TargetSpec, steps: int,
                method: str, batch_size: int | None, extra: tuple,
-               multiply_by_inputs: bool) -> tuple[torch.Tensor, ...]:
+               multiply_by_inputs: bool, tolerance: float | None = None,
+               max_evaluations: int | None = None
+               ) -> tuple[tuple[torch.Tensor, ...], torch.Tensor | None]:
     """Attributions along the polyline ``points`` (tuples of tensors, formatted), one per
-    input tensor, in the inputs' dtypes."""
+    input tensor, in the inputs' dtypes, and the estimated error per example (None for a
+    fixed quadrature rule)."""
     end = points[-1]
-    if method == "exact":
+    if tolerance is not None:
+        check_tolerance(tolerance, max_evaluations)
+    if method == "exact" or (tolerance is not None and multiply_by_inputs
+                             and _piecewise_linear(model, end, target, extra)):
         if not multiply_by_inputs:
             raise ArgumentError("multiply_by_inputs=False needs a quadrature method, not "
                                 "'exact'; use method='gausslegendre'")
-        return _exact(model, points, target, batch_size, extra)
+        attr, delta = _exact(model, points, target, batch_size, extra)
+        return attr, _exact_error(attr, delta)
+    if tolerance is not None:
+        return _adaptive(model, points, target, batch_size, extra, multiply_by_inputs,
+                         tolerance, max_evaluations)
     grid = quadrature_grid(end[0].shape[0], method, steps, end[0].device)
     tgt = normalize_target(target, end[0].shape[0], end[0].device)
     attr = [torch.zeros(x.shape, dtype=torch.float64, device=x.device) for x in end]
@@ -208,13 +249,38 @@ def _attribute(model: Model, points: list[tuple], target: TargetSpec, steps: int
         gs = path_integral(model, grid, a, b, tgt, extra=extra, batch_size=batch_size)
         for total, g, ai, bi in zip(attr, gs, a, b, strict=True):
             total += (bi.double() - ai.double()) * g if multiply_by_inputs else g
-    return tuple(at.to(x.dtype) for at, x in zip(attr, end, strict=True))
+    return tuple(at.to(x.dtype) for at, x in zip(attr, end, strict=True)), None
+
+
+def _adaptive(model: Model, points: list[tuple], target: TargetSpec, batch_size: int | None,
+              extra: tuple, multiply_by_inputs: bool, tolerance: float,
+              max_evaluations: int | None) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+    """The polyline's segments as tracks of :func:`numeric.adaptive.adaptive_path_integral`."""
+    end = points[-1]
+    n = end[0].shape[0]
+    segments = len(points) - 1
+    starts = tuple(torch.cat([p[i] for p in points[:-1]]) for i in range(len(end)))
+    ends = tuple(torch.cat([p[i] for p in points[1:]]) for i in range(len(end)))
+    factors = tuple((b.double() - a.double()) for a, b in zip(starts, ends, strict=True)) \
+        if multiply_by_inputs else None
+    tgt = normalize_target(target, n, end[0].device)
+    if isinstance(tgt, torch.Tensor):
+        tgt = tgt.repeat(segments, *([1] * (tgt.dim() - 1)))
+    extra_tracks = tuple(e.repeat(segments, *([1] * (e.dim() - 1)))
+                         if isinstance(e, torch.Tensor) and e.dim() > 0 and e.shape[0] == n
+                         else e for e in extra)
+    result = adaptive_path_integral(
+        model, starts, ends, tgt, tolerance=tolerance, max_evaluations=max_evaluations,
+        factors=factors, track_example=torch.arange(n).repeat(segments), extra=extra_tracks,
+        batch_size=batch_size)
+    return tuple(v.to(x.dtype) for v, x in zip(result.values, end, strict=True)), result.error
 
 
 def path_attribution(model: Model, waypoints: Sequence, target: TargetSpec = None,
                      steps: int = 50, method: str = "gausslegendre",
                      batch_size: int | None = None, return_delta: bool = False, *,
-                     additional_forward_args=None):
+                     additional_forward_args=None, tolerance: float | None = None,
+                     return_error: bool = False, max_evaluations: int | None = None):
     """Path attribution of ``model`` along the polyline through ``waypoints``.
 
     ``waypoints[0]`` and ``waypoints[-1]`` are the start and the end (for IG: the baseline
@@ -225,6 +291,8 @@ def path_attribution(model: Model, waypoints: Sequence, target: TargetSpec = Non
     to ``model`` after the inputs, tensors with a batch dimension repeated per step, as in
     Captum. Returns attributions of the same form as the end point (a tensor or a tuple), and
     with ``return_delta`` also the completeness delta per example (float64).
+    ``tolerance``, ``return_error`` and ``max_evaluations`` as in
+    :func:`integrated_gradients` (each example's tolerance covers its whole path).
 
     >>> import torch
     >>> F = lambda x: (x[:, 0] * x[:, 1]).unsqueeze(1)    # F(x1, x2) = x1 x2
@@ -233,13 +301,19 @@ def path_attribution(model: Model, waypoints: Sequence, target: TargetSpec = Non
     tensor([[0., 1.]], dtype=torch.float64)
     """
     return _path_attribution(model, waypoints, target, steps, method, batch_size,
-                             return_delta, additional_forward_args, True)
+                             return_delta, additional_forward_args, True,
+                             tolerance=tolerance, return_error=return_error,
+                             max_evaluations=max_evaluations)
 
 
 def _path_attribution(model, waypoints, target, steps, method, batch_size, return_delta,
                       additional_forward_args, multiply_by_inputs: bool,
-                      start_name: str | None = None):
+                      start_name: str | None = None, *, tolerance=None, return_error=False,
+                      max_evaluations=None):
     check_model(model)
+    if return_error and tolerance is None and method != "exact":
+        raise ArgumentError("return_error=True needs tolerance= (or method='exact'): a fixed "
+                            "quadrature rule has no error estimate")
     if len(waypoints) < 2:
         raise ArgumentError("a path needs at least two waypoints (start and end)")
     end, is_tuple = check_input_tuple(waypoints[-1])
@@ -248,19 +322,25 @@ def _path_attribution(model, waypoints, target, steps, method, batch_size, retur
     points.append(end)
     batch_size = check_batch_size(batch_size)
     extra = format_extra(additional_forward_args)
-    attr = _attribute(model, points, target, steps, method, batch_size, extra,
-                      multiply_by_inputs)
+    attr, error = _attribute(model, points, target, steps, method, batch_size, extra,
+                             multiply_by_inputs, tolerance, max_evaluations)
     result = attr if is_tuple else attr[0]
-    if not return_delta:
+    if not (return_delta or return_error):
         return result
-    return result, completeness_delta(model, attr, points[0], end, target, batch_size, extra)
+    out = (result,)
+    if return_delta:
+        out += (completeness_delta(model, attr, points[0], end, target, batch_size, extra),)
+    if return_error:
+        out += (error.to(torch.float64),)
+    return out
 
 
 def integrated_gradients(model: Model | NumpyModel, inputs, baselines=None,
                          target: TargetSpec = None, steps: int = 50,
                          method: str = "gausslegendre", batch_size: int | None = None,
                          return_delta: bool = False, *, additional_forward_args=None,
-                         multiply_by_inputs: bool = True):
+                         multiply_by_inputs: bool = True, tolerance: float | None = None,
+                         return_error: bool = False, max_evaluations: int | None = None):
     """Integrated gradients of ``model`` at ``inputs`` (N, ...) from ``baselines``.
 
     Captum-shaped: ``inputs`` is a tensor or a tuple of tensors (a model of several inputs;
@@ -278,6 +358,16 @@ def integrated_gradients(model: Model | NumpyModel, inputs, baselines=None,
     sum over the steps is accumulated in float64 whatever the inputs' dtype, and the
     attributions come back in the inputs' dtype.
 
+    With ``tolerance`` (relative, e.g. 1e-6) each example is integrated until its estimated
+    error, the largest over the features of |A_i - IG_i|, is at most ``tolerance`` times its
+    largest |A_i| (``steps`` and ``method`` are then not used): a piecewise-linear network goes
+    to the exact walk (error: rounding only), any other to the adaptive integrator
+    (:mod:`numeric.adaptive`: Gauss-Kronrod pieces split where a kink switches, bisected
+    where the estimate is too large). ``return_error=True`` appends the estimated absolute
+    error per example (float64, shape (N,)) to the returned tuple. ``max_evaluations`` (per
+    example, default 50,000) bounds the work; an example that runs out comes back with its
+    estimate and a :class:`numeric.errors.ToleranceNotReached` warning.
+
     Captum's BasicModel2, F(x1, x2) = relu(relu(x1) - 1 - relu(x2)), at (3, 1):
 
     >>> import torch
@@ -292,8 +382,20 @@ def integrated_gradients(model: Model | NumpyModel, inputs, baselines=None,
     >>> x1, x2 = torch.tensor([3.0]), torch.tensor([1.0])
     >>> integrated_gradients(G, (x1, x2), (0.0, 0.0), method="riemann_middle", steps=2)
     (tensor([1.5000]), tensor([-0.5000]))
+
+    To a stated accuracy, with the error estimate (tanh is smooth: the adaptive integrator):
+
+    >>> H = lambda x: torch.tanh(2 * x).sum(1)
+    >>> attr, err = integrated_gradients(H, torch.ones(1, 1, dtype=torch.float64),
+    ...                                  tolerance=1e-8, return_error=True)
+    >>> true = abs(float(attr[0, 0]) - float(torch.tanh(torch.tensor(2.0, dtype=torch.float64))))
+    >>> true <= float(err[0]) <= 1e-8 * float(attr.abs().max())
+    True
     """
     if isinstance(model, NumpyModel):
+        if tolerance is not None or return_error:
+            raise ArgumentError("tolerance= and return_error= need a torch model, not a "
+                                "NumpyModel")
         if additional_forward_args is not None or not multiply_by_inputs:
             raise ArgumentError("a NumpyModel takes neither additional_forward_args nor "
                                 "multiply_by_inputs=False")
@@ -303,7 +405,8 @@ def integrated_gradients(model: Model | NumpyModel, inputs, baselines=None,
     if not isinstance(baselines, BaselineDistribution):
         return _path_attribution(model, [baselines, inputs], target, steps, method,
                                  batch_size, return_delta, additional_forward_args,
-                                 multiply_by_inputs, "baselines")
+                                 multiply_by_inputs, "baselines", tolerance=tolerance,
+                                 return_error=return_error, max_evaluations=max_evaluations)
     if isinstance(inputs, tuple):
         raise ArgumentError("a BaselineDistribution needs a single input tensor, not a tuple")
     x = check_inputs(inputs)
@@ -329,13 +432,14 @@ def integrated_gradients(model: Model | NumpyModel, inputs, baselines=None,
                   if isinstance(e, torch.Tensor) and e.dim() > 0 and e.shape[0] == n else e
                   for e in format_extra(additional_forward_args))
     result = _path_attribution(model, [bs, xs], tgt, steps, method, batch_size, return_delta,
-                               extra, multiply_by_inputs, "baselines")
-    attr, delta = result if return_delta else (result, None)
-    w = probs.to(attr.dtype).view(m, 1, *([1] * (x.dim() - 1)))
-    attr = (w * attr.reshape(m, n, *x.shape[1:])).sum(0)
-    if not return_delta:
-        return attr
-    return attr, (probs.view(m, 1) * delta.reshape(m, n)).sum(0)
+                               extra, multiply_by_inputs, "baselines", tolerance=tolerance,
+                               return_error=return_error, max_evaluations=max_evaluations)
+    parts = list(result) if (return_delta or return_error) else [result]
+    w = probs.to(parts[0].dtype).view(m, 1, *([1] * (x.dim() - 1)))
+    out = [(w * parts[0].reshape(m, n, *x.shape[1:])).sum(0)]
+    # the delta and the error (a bound, by the triangle inequality) mix with the same weights
+    out += [(probs.view(m, 1) * p.reshape(m, n)).sum(0) for p in parts[1:]]
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 # ------------------------------------------------------------------------------------ NumPy
