@@ -604,7 +604,7 @@ class _Ties:
         total = x.new_zeros(())
         for z, flat in probe.ties:
             c = torch.rand(z.shape, generator=self.gen, dtype=F64, device=z.device) + 1.0
-            total = total + (z * (flat * c)).sum()
+            total = total + torch.where(flat, z * c, 0.0).sum()
         if not total.requires_grad:
             return None
         (diff,) = torch.autograd.grad(total, x, retain_graph=True, allow_unused=True)

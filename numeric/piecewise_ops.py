@@ -595,26 +595,27 @@ def _max_pool(probe, name, func, args, kwargs):
         vt = xt.flatten(2).gather(2, where_max.flatten(2)).view_as(vp)
     vals = fwad.make_dual(vp, vt)
     out = (vals, where_max) if a["return_indices"] or name.endswith("with_indices") else vals
-    with torch.no_grad():
-        u, du = _split(x)
-        v, dv = vp.detach(), vt.detach()
-        b, c = u.shape[:2]
-        if s == k and not any(p) and all(d == 1 for d in dil):
+    plain = s == k and not any(p) and all(d == 1 for d in dil)
+
+    def windows(t: torch.Tensor, fill: float, out: torch.Tensor):
+        """(the windows of t, the pooled ``out`` broadcast against them)."""
+        b, c = t.shape[:2]
+        if plain:
             crop = tuple(slice(0, o * kk) for o, kk in zip(outs, k, strict=True))
             inter = [e for o, kk in zip(outs, k, strict=True) for e in (o, kk)]
             ones = [e for o in outs for e in (o, 1)]
-            uw = u[(..., *crop)].reshape(b, c, *inter)
-            duw = du[(..., *crop)].reshape(b, c, *inter)
-            vw, dvw = v.reshape(b, c, *ones), dv.reshape(b, c, *ones)
-        else:
-            uw = F.pad(u, flat_pad, value=-float("inf")) if any(flat_pad) else u
-            duw = F.pad(du, flat_pad) if any(flat_pad) else du
-            for i in range(n):
-                span = dil[i] * (k[i] - 1) + 1
-                uw = uw.unfold(2 + i, span, s[i])[..., ::dil[i]].narrow(2 + i, 0, outs[i])
-                duw = duw.unfold(2 + i, span, s[i])[..., ::dil[i]].narrow(2 + i, 0, outs[i])
-            vw, dvw = v[..., None], dv[..., None]
-            uw, duw = uw.reshape(*uw.shape[:2 + n], -1), duw.reshape(*duw.shape[:2 + n], -1)
+            return t[(..., *crop)].reshape(b, c, *inter), out.reshape(b, c, *ones)
+        tw = F.pad(t, flat_pad, value=fill) if any(flat_pad) else t
+        for i in range(n):
+            span = dil[i] * (k[i] - 1) + 1
+            tw = tw.unfold(2 + i, span, s[i])[..., ::dil[i]].narrow(2 + i, 0, outs[i])
+        return tw.reshape(*tw.shape[:2 + n], -1), out[..., None]
+
+    with torch.no_grad():
+        u, du = _split(x)
+        v, dv = vp.detach(), vt.detach()
+        uw, vw = windows(u, -float("inf"), v)
+        duw, dvw = windows(du, 0.0, dv)
         diff = vw - uw
         ddiff = dvw - duw
         q = torch.nan_to_num_(ddiff / diff, nan=0.0, posinf=float("inf"),
@@ -622,12 +623,21 @@ def _max_pool(probe, name, func, args, kwargs):
         # the window values feeding the differences: their largest magnitude per probe
         su = torch.linalg.vector_norm(probe.rows(v, name), float("inf"), dim=1)
         sd = torch.linalg.vector_norm(probe.rows(dv, name), float("inf"), dim=1)
-        # an entry other than the winner within rounding of the max: a tie, decided below
-        # (each window has one near entry, its winner)
-        near = diff.abs() <= _C * _EPS * su.view((-1,) + (1,) * (diff.dim() - 1))
-        tied = int(near.sum()) > v.numel()
-        if not tied and probe.fast(probe.rows(diff, name), probe.rows(ddiff, name),
-                                   probe.rows(q, name), su, sd):
+        view = (-1,) + (1,) * (diff.dim() - 1)
+        # entries within rounding of their window's max (each window's winner is one): tied
+        # in slope too (flat: torch's first maximal entry, as _window_max takes) or not (a
+        # tie exactly at the probe: decided by slope below)
+        near = diff.abs() <= _C * _EPS * su.view(view)
+        at_probe = bool((near & (ddiff.abs() > _C * _EPS * sd.view(view))).any())
+        if not at_probe and probe.fast(probe.rows(diff, name), probe.rows(ddiff, name),
+                                       probe.rows(q, name), su, sd):
+            flat = int(near.sum()) - v.numel()
+            if flat > 0:
+                probe.flat_ties += flat
+                if probe.keep_ties:
+                    with torch.enable_grad():
+                        xw, pw = windows(xp, -float("inf"), vp)
+                        probe.tie(pw - torch.where(near, xw, pw), near.expand_as(xw))
             return out
     w = F.pad(x, flat_pad, value=-float("inf")) if any(flat_pad) else x
     for i in range(n):
