@@ -13,12 +13,14 @@ over the features of |A_i - exact A_i|) is at most ``tolerance`` times its large
   which the more accurate Kronrod sum would not have;
 - while a forward pass runs, the branch every kink operation takes (ReLU, max-pool, clamp,
   max, ..., the exact walk's catalogue in :mod:`numeric.piecewise_ops`) is fingerprinted per
-  point. A piece whose nodes disagree contains a switch: the switch is bisected to
-  ``2**-44`` in t with forward passes only and the piece split there, so every piece integrated
-  is smooth, where the rule pair converges fast and its estimate can be trusted;
+  point, at the 15 nodes and (one more forward-only pass) just inside both ends of the piece,
+  which the Gauss nodes leave uncovered. A piece whose points disagree contains a switch: the
+  switch is bisected to ``2**-44`` in t with forward passes only and the piece split there, so
+  every piece integrated is smooth, where the rule pair converges fast and its estimate can be
+  trusted;
 - the pieces that carry most of an unconverged example's estimate are bisected, as QUADPACK
   does, until the example meets its tolerance or has spent ``max_evaluations`` model
-  evaluations (gradient points and forward-only points counted alike).
+  evaluations (gradient points and forward-only points counted alike: 17 per piece).
 
 A switch that two nodes straddle an even number of times is not seen by the fingerprints but
 shows as a large estimate (the integrand jumps) and is bisected until seen.
@@ -58,6 +60,8 @@ DEFAULT_MAX_EVALUATIONS = 50_000
 #: |Kronrod - Gauss + (exact - Kronrod)|, and the Kronrod error, though far smaller on a
 #: resolved piece, can add to it
 _SAFETY = 2.0
+#: how far inside a piece its ends are fingerprinted
+_END = 2 * SWITCH_WIDTH
 #: smallest piece bisected further
 _MIN_PIECE = 1e-13
 
@@ -326,8 +330,18 @@ def adaptive_path_integral(model: Callable, start: tuple, end: tuple, target, *,
             if fac is not None:
                 s = s * fac[tr].unsqueeze(0)
             scaled.append(s)
+        # the Gauss nodes leave the piece's ends uncovered: fingerprint them too, just inside
+        # (a switch closer than _END to an end is within the estimate's bisection allowance)
+        wide = h > 4 * _END
+        ends_t = torch.stack([torch.where(wide, a + _END, a + 0.5 * h),
+                              torch.where(wide, b - _END, a + 0.5 * h)], 1)
+        edge = _prints_at(model, starts, ends, tap, extra, batch_size, fp,
+                          tr.repeat_interleave(2).tolist(), ends_t.reshape(-1).tolist()).view(m, 2)
+        evals.index_add_(0, owner[tr], torch.full((m,), 2, dtype=torch.long))
+        prints = torch.cat([edge[:, :1], prints, edge[:, 1:]], 1)
+        t_all = torch.cat([ends_t[:, :1], t.view(m, 15), ends_t[:, 1:]], 1)
         kinked = (prints[:, 1:] != prints[:, :-1]).any(1)
-        located = _locate(model, starts, ends, tap, extra, batch_size, fp, tr, t.view(m, 15),
+        located = _locate(model, starts, ends, tap, extra, batch_size, fp, tr, t_all,
                           prints, kinked, owner, evals) if bool(kinked.any()) else {}
         pending = []
         for j in range(m):
@@ -425,7 +439,7 @@ def _locate(model, starts, ends, tap, extra, batch_size, fp: BranchFingerprint,
     kinked piece whose fingerprints differ, to SWITCH_WIDTH; per piece the switch points."""
     work = []  # (piece, lo, hi, print at lo, print at the interval's right end, end)
     for j in kinked.nonzero().flatten().tolist():
-        for k in range(14):
+        for k in range(prints.shape[1] - 1):
             if prints[j, k] != prints[j, k + 1]:
                 work.append([j, float(t[j, k]), float(t[j, k + 1]), float(prints[j, k]),
                              float(prints[j, k + 1]), float(t[j, k + 1])])
