@@ -189,11 +189,15 @@ def branch_code(name: str, func: Callable, args: tuple, kwargs: dict, out) -> to
         return None
 
 
+_MIX, _MIX2, _PRIME = 0x9E3779B97F4A7C15 % (1 << 61), 0x2545F4914F6CDD1D % (1 << 61), \
+    (1 << 61) - 1
+
+
 class BranchFingerprint(TorchFunctionMode):
     """A torch function mode that, for every kink operation of the walk's catalogue, folds the
-    branch each point takes into one float64 number per point (a random-weight sum of the
-    branch codes): two points with different fingerprints are on different sides of a switch.
-    Enter it with :meth:`watch` around a forward pass over ``rows`` points."""
+    branch each point takes into one integer per point (a pseudo-random-weight sum of the
+    branch codes, wrapping): two points with different fingerprints are on different sides of
+    a switch. Enter it with :meth:`watch` around a forward pass over ``rows`` points."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -210,7 +214,7 @@ class BranchFingerprint(TorchFunctionMode):
             def __enter__(self_inner):
                 fp.rows = part.stop - part.start
                 fp.calls = 0
-                fp.current = torch.zeros(fp.rows, dtype=F64)
+                fp.current = torch.zeros(fp.rows, dtype=torch.long)
                 fp.__enter__()
 
             def __exit__(self_inner, *exc):
@@ -222,7 +226,7 @@ class BranchFingerprint(TorchFunctionMode):
 
     def take(self) -> torch.Tensor:
         """The fingerprints recorded since the last take, in point order."""
-        out = torch.cat(self.parts) if self.parts else torch.zeros(0, dtype=F64)
+        out = torch.cat(self.parts) if self.parts else torch.zeros(0, dtype=torch.long)
         self.parts = []
         return out
 
@@ -234,12 +238,14 @@ class BranchFingerprint(TorchFunctionMode):
             code = branch_code(name, func, args, kwargs, out)
             if isinstance(code, torch.Tensor) and code.dim() > 0 \
                     and code.shape[0] % max(1, self.rows) == 0 and code.numel() > 0:
-                c = code.reshape(self.rows, -1).to(device="cpu", dtype=F64)
+                c = code.reshape(self.rows, -1).to(device="cpu", dtype=torch.long)
                 self.calls += 1
                 m = c.shape[1]
-                w = torch.frac(torch.arange(1, m + 1, dtype=F64) * 0.6180339887498949
-                               + self.calls * 0.4142135623730951) + 0.5
-                self.current += c @ w
+                # integer arithmetic (wrapping): the same branches give the same fingerprint
+                # whatever the batch and the order of the sum
+                w = (torch.arange(1, m + 1, dtype=torch.long) * _MIX
+                     + self.calls * _MIX2) % _PRIME
+                self.current += (c * w).sum(1)
         return out
 
 
@@ -341,6 +347,9 @@ def adaptive_path_integral(model: Callable, start: tuple, end: tuple, target, *,
         prints = torch.cat([edge[:, :1], prints, edge[:, 1:]], 1)
         t_all = torch.cat([ends_t[:, :1], t.view(m, 15), ends_t[:, 1:]], 1)
         kinked = (prints[:, 1:] != prints[:, :-1]).any(1)
+        # out of evaluations: a switch left in a piece, whose whole size then counts as error
+        unresolved = kinked & (evals[owner[tr]] >= max_evaluations)
+        kinked &= ~unresolved
         located = _locate(model, starts, ends, tap, extra, batch_size, fp, tr, t_all,
                           prints, kinked, owner, evals) if bool(kinked.any()) else {}
         pending = []
@@ -354,6 +363,8 @@ def adaptive_path_integral(model: Callable, start: tuple, end: tuple, target, *,
             gauss = [s[1, j] for s in scaled]
             # plus rounding: the model's dtype per evaluation, a switch's bisection width
             floor = 4.0 * eps + SWITCH_WIDTH / max(float(h[j]), SWITCH_WIDTH)
+            if bool(unresolved[j]):
+                floor = 1.0
             diff = [_SAFETY * (s[0, j] - s[1, j]).abs() + floor * g.abs()
                     for s, g in zip(scaled, gauss, strict=True)]
             pieces.track.append(int(tr[j]))
@@ -441,8 +452,8 @@ def _locate(model, starts, ends, tap, extra, batch_size, fp: BranchFingerprint,
     for j in kinked.nonzero().flatten().tolist():
         for k in range(prints.shape[1] - 1):
             if prints[j, k] != prints[j, k + 1]:
-                work.append([j, float(t[j, k]), float(t[j, k + 1]), float(prints[j, k]),
-                             float(prints[j, k + 1]), float(t[j, k + 1])])
+                work.append([j, float(t[j, k]), float(t[j, k + 1]), int(prints[j, k]),
+                             int(prints[j, k + 1]), float(t[j, k + 1])])
     found: dict[int, list[float]] = {}
     while work:
         while True:
