@@ -124,6 +124,7 @@ class _LayerMethod(NoFutures):
 
     _name = ""
     _allow_list = False
+    _has_delta = False
 
     def __init__(self, forward_func: Callable, layer, device_ids=None,
                  multiply_by_inputs: bool = True) -> None:
@@ -145,6 +146,10 @@ class _LayerMethod(NoFutures):
     def multiplies_by_inputs(self) -> bool:
         """Whether attributions are multiplied by (inputs - baselines) (global attribution)."""
         return self._multiply_by_inputs
+
+    def has_convergence_delta(self) -> bool:
+        """Whether ``attribute`` can return a completeness delta (Captum's flag)."""
+        return self._has_delta
 
 
 class LayerIntegratedGradients(_LayerMethod):
@@ -173,10 +178,7 @@ class LayerIntegratedGradients(_LayerMethod):
 
     _name = "Layer Integrated Gradients"
     _allow_list = True
-
-    def has_convergence_delta(self) -> bool:
-        """True: layer IG has a completeness delta."""
-        return True
+    _has_delta = True
 
     def attribute(self, inputs, baselines=None, target=None, additional_forward_args=None,
                   n_steps: int = 50, method: str = "gausslegendre",
@@ -303,13 +305,10 @@ class LayerConductance(_LayerMethod):
     """
 
     _name = "Layer Conductance"
+    _has_delta = True
 
     def __init__(self, forward_func: Callable, layer: nn.Module, device_ids=None) -> None:
         super().__init__(forward_func, layer, device_ids, True)
-
-    def has_convergence_delta(self) -> bool:
-        """True: conductance has a completeness delta."""
-        return True
 
     def attribute(self, inputs, baselines=None, target=None, additional_forward_args=None,
                   n_steps: int = 50, method: str = "gausslegendre",
