@@ -3,6 +3,9 @@ from a config, no download), as Captum's BERT tutorial computes them: layer inte
 through the embedding layer against a [PAD]-token baseline. Captum run on the same model and
 ids is the reference; the model is float64, so agreement is limited only by the arithmetic."""
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -115,3 +118,11 @@ def test_tolerance_gives_an_error_estimate_that_bounds_the_true_error(bert):
     assert error.shape == (1,) and error.dtype == torch.float64
     assert true <= float(error[0]) <= 1e-8 * float(attr.abs().max())
     assert abs(float(delta[0])) < 1e-9
+
+
+def test_transformers_is_not_loaded_by_the_library():
+    code = ("import sys, numeric; numeric.LayerIntegratedGradients; numeric.LayerConductance; "
+            "assert 'transformers' not in sys.modules, 'loaded'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
