@@ -19,10 +19,15 @@ split at ``layer`` and the straight path gamma(t) = x' + t (x - x'):
   Razaviyayn (2022), eq. 4).
 - :class:`NeuronIntegratedGradients`: integrated gradients of the unit's value H_j.
 
-Every weighted sum over the steps is accumulated in float64, and each pass holds at most
-``internal_batch_size`` path points, so memory does not grow with ``n_steps``. Layers whose
-output (or, with ``attribute_to_layer_input``, input) is a tuple of tensors give a tuple of
-attributions; a list of layers (LayerIntegratedGradients) gives a list.
+All four run on the one path integrator (:mod:`numeric.path_integral`; the two IG classes
+through :func:`numeric.integrated_gradients`), so every weighted sum over the steps is
+accumulated in float64, each pass holds at most ``internal_batch_size`` path points (memory
+does not grow with ``n_steps``), and ``tolerance=``, ``return_error=`` and
+``max_evaluations=`` (beyond Captum) integrate to a stated accuracy
+(:mod:`numeric.adaptive`). Layers whose output (or, with ``attribute_to_layer_input``, input)
+is a tuple of tensors give a tuple of attributions; a list of layers
+(LayerIntegratedGradients) gives a list. ``grad_kwargs`` is accepted; a tensor the output
+does not use gets zero gradients (Captum's ``materialize_grads``).
 
 >>> import torch
 >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1))
