@@ -156,8 +156,8 @@ def main() -> None:
         print(json.dumps(measure(which, method, int(steps), int(batch))))
         return
     big = 200 if args.quick else 1000
-    lines = ["| call | n_steps | internal_batch_size | numeric s | Captum s | numeric peak MiB "
-             "| Captum peak MiB |", "|---|---|---|---|---|---|---|"]
+    lines = ["| call | n_steps | internal_batch_size | numeric s | Captum s | time numeric / "
+             "Captum | numeric peak MiB | Captum peak MiB |", "|---|---|---|---|---|---|---|---|"]
     for method, label, batch in (("lc", "LayerConductance, CNN conv1 (4x3x32x32)", 64),
                                  ("lig", "LayerIntegratedGradients, CNN conv1", 64),
                                  ("bert_lig", "LayerIntegratedGradients, BERT embeddings "
@@ -166,8 +166,9 @@ def main() -> None:
             ours = in_subprocess("numeric", method, steps, batch)
             theirs = in_subprocess("captum", method, steps, batch)
             lines.append(f"| {label} | {steps} | {batch} | {ours['seconds']:.2f} | "
-                         f"{theirs['seconds']:.2f} | {ours['peak_mib']:.0f} | "
-                         f"{theirs['peak_mib']:.0f} |")
+                         f"{theirs['seconds']:.2f} | "
+                         f"{ours['seconds'] / theirs['seconds']:.2f} | "
+                         f"{ours['peak_mib']:.0f} | {theirs['peak_mib']:.0f} |")
             print(lines[-1], flush=True)
     acc = steps_to_accuracy()
     fmt = lambda v: "> 1024" if v[0] is None else str(v[0])  # noqa: E731
