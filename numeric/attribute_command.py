@@ -101,7 +101,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="quadrature rule (default gausslegendre)")
     parser.add_argument("--steps", type=_positive(int), default=50, help="default 50")
     parser.add_argument("--tolerance", type=_positive(float), default=None,
-                        help="integrate until the error estimate meets it; stores 'error'")
+                        help="relative: integrate each example until its error estimate is "
+                             "at most TOLERANCE x max |A|; stores 'error' and 'met'")
     parser.add_argument("--target", type=_target, default="auto",
                         help="an output index, label, predicted, none, or auto (default: the "
                              "labels when the data has them)")

@@ -321,12 +321,19 @@ class _Pass:
                     a[:, :a.shape[1] // 2] += step.bias
             elif isinstance(step, _Sum):
                 body = self.run(step.body, a)
-                a = body + (a if step.shortcut is None else self.run(step.shortcut, a))
+                short = a if step.shortcut is None else self.run(step.shortcut, a)
+                a = self.expand(body, short.shape[1]) + self.expand(short, body.shape[1])
             else:
-                if a.shape[1] == 2 and R != 1:       # expand to one column pair per region
-                    a = np.concatenate([np.repeat(a[:, :1], R, 1), np.repeat(a[:, 1:], R, 1)],
-                                       axis=1)
+                a = self.expand(a, 2 * R)
                 a = self.relu(step, a) if isinstance(step, _Relu) else self.maxpool(step, a)
+        return a
+
+    def expand(self, a: np.ndarray, cols: int) -> np.ndarray:
+        """Columns (a0, a1) shared by every region (before the first kink) as one pair per
+        region, when ``cols`` asks for them."""
+        if a.shape[1] == 2 and cols == 2 * self.R and self.R != 1:
+            return np.concatenate([np.repeat(a[:, :1], self.R, 1),
+                                   np.repeat(a[:, 1:], self.R, 1)], axis=1)
         return a
 
     def relu(self, step: _Relu, a: np.ndarray) -> np.ndarray:
@@ -524,6 +531,9 @@ class NetworkCertificate:
 
         root, _ = os.path.splitext(path)
         weights = root + ".safetensors"
+        if os.path.abspath(weights) == os.path.abspath(path):
+            raise ArgumentError(f"name the certificate something other than {path!r} (the "
+                                "weights go to the .safetensors file beside it)")
         blob = save({k: np.ascontiguousarray(v) for k, v in self.tensors.items()})
         data = dict(self.data)
         data["weights"] = {"file": os.path.basename(weights),

@@ -210,9 +210,9 @@ def _piecewise_linear(model: Model, end: tuple, target, extra: tuple) -> bool:
     if len(end) != 1:
         return False
     try:
-        check_piecewise_linear(model, end[0][:1], target if not isinstance(
-            target, (list, torch.Tensor)) else None, expand_extra(extra, end[0].shape[0],
-                                                                  slice(0, 1), 1))
+        check_piecewise_linear(model, end[0][:1], target[:1] if isinstance(
+            target, (list, torch.Tensor)) else target, expand_extra(extra, end[0].shape[0],
+                                                                    slice(0, 1), 1))
     except (UnsupportedFunctionError, ArgumentError, DimensionError):
         return False
     return True

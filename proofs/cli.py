@@ -125,37 +125,41 @@ def _add_attribute(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_verify(sub: argparse._SubParsersAction) -> None:
-    v = sub.add_parser("verify", help="re-check a certificate written by attribute "
+    from .verify import TIMEOUT
+
+    v = sub.add_parser("verify", help="re-check certificates written by attribute "
                                       "--certificate",
-                       description="Re-checks a certificate independently of the engines: "
-                                   "exit 0 when it holds, 1 naming the first step that does "
-                                   "not, 2 when FILE is not a certificate.")
-    v.add_argument("file", metavar="FILE", help="the JSON certificate")
+                       description="Re-checks certificates independently of the engines: "
+                                   "exit 0 when all hold, 1 naming the first step that does "
+                                   "not, 2 when a FILE is not a certificate or a check is "
+                                   "beyond the verifier's limits.")
+    v.add_argument("files", nargs="+", metavar="FILE", help="the JSON certificates")
     v.add_argument("--text", action="store_true", help="also print the derivation")
+    v.add_argument("--timeout", type=float, default=TIMEOUT,
+                   help=f"give up after this many seconds ({TIMEOUT:g})")
     v.set_defaults(handler=_verify)
 
 
 def _verify(args: argparse.Namespace) -> int:
     from .verify import verify_file
 
-    failure = verify_file(args.file)
-    if failure is not None:
-        print(f"certificate does NOT hold: {failure}")
-        return 1
-    print(f"certificate holds: {args.file}")
-    if args.text:
-        import json as _json
+    for name in args.files:
+        failure = verify_file(name, timeout=None)  # the shell's --timeout bounds all files
+        if failure is not None:
+            print(f"certificate does NOT hold: {name}: {failure}")
+            return 1
+        print(f"certificate holds: {name}")
+        if args.text:
+            from .certificate import Derivation
 
-        from .certificate import Derivation
+            with open(name, encoding="utf-8") as source:
+                data = json.load(source)
+            if isinstance(data, dict) and data.get("kind") == "network":
+                from .verify_network import summary
 
-        with open(args.file, encoding="utf-8") as source:
-            data = _json.load(source)
-        if isinstance(data, dict) and data.get("kind") == "network":
-            from .verify_network import summary
-
-            print(summary(data))
-        else:
-            print(Derivation(data).text())
+                print(summary(data))
+            else:
+                print(Derivation(data).text())
     return 0
 
 
@@ -190,9 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     def command(argv: Sequence[str] | None) -> int:
         args = _build_parser().parse_args(join_option_values(
             sys.argv[1:] if argv is None else argv))
+        hint = "give a larger --timeout" if args.command == "verify" else \
+            "try --engine mpmath, a simpler function or a larger --timeout"
         with time_limit(getattr(args, "timeout", None), lambda: TimeLimitExceeded(
-                f"gave up after {args.timeout:g} s",
-                "try --engine mpmath, a simpler function or a larger --timeout")):
+                f"gave up after {args.timeout:g} s", hint)):
             return args.handler(args)
 
     return run(command, argv)

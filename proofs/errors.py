@@ -67,3 +67,7 @@ class MissingDependencyError(IGVerifyError, ImportError):
     >>> str(MissingDependencyError("numeric/ needs PyTorch", "pip install torch"))
     'numeric/ needs PyTorch; pip install torch'
     """
+
+
+class LimitError(CertificateError):
+    """A certificate check beyond the verifier's limits (precision, magnitude, size, time)."""

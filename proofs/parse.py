@@ -36,6 +36,9 @@ _AST_DEPTH_CAP = 200_000
 MAX_INTEGER_DIGITS = 400
 MAX_EXPONENT = 1_000
 MAX_RESULT_DIGITS = 5_000
+MAX_EXP_ARGUMENT = 10_000
+"""Largest number whose exp is read (larger ones, e^(e^(e^3)), need millions of digits to
+evaluate anything of them: sympy would compute for hours)."""
 
 _DEFAULT_VARIABLE = re.compile(r"x(\d+)\Z")
 
@@ -149,6 +152,11 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int, int | None]] = {
     "Min": (_min, 1, None),
 }
 
+CERTIFICATE_FUNCTIONS = {**FUNCTIONS, "asin": (sp.asin, 1, 1), "acos": (sp.acos, 1, 1),
+                         "atan": (sp.atan, 1, 1)}
+"""What certificates may also contain (roots and antiderivatives): ``parse_expression(...,
+functions=CERTIFICATE_FUNCTIONS)``."""
+
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
@@ -176,7 +184,9 @@ class _Builder:
     """Rebuilds a whitelisted Python AST as a sympy expression."""
 
     def __init__(self, source: str, symbols: dict[str, sp.Symbol], default_variables: bool,
-                 max_nodes: int = MAX_LENGTH, unknown_hint: str | None = None):
+                 max_nodes: int = MAX_LENGTH, unknown_hint: str | None = None,
+                 functions: dict | None = None):
+        self.functions = FUNCTIONS if functions is None else functions
         self.source = source
         self.symbols = symbols
         self.default_variables = default_variables
@@ -268,7 +278,7 @@ class _Builder:
         if self.default_variables and _DEFAULT_VARIABLE.match(ident):
             self.symbols[ident] = sp.Symbol(ident, real=True)
             return self.symbols[ident]
-        if ident in FUNCTIONS:
+        if ident in self.functions:
             self.fail(f"'{ident}' is a function; call it as {ident}(...)", node)
         if self.unknown_hint is not None:
             self.fail(f"unknown name '{ident}'", node, self.unknown_hint)
@@ -347,14 +357,14 @@ class _Builder:
 
     def call(self, node: ast.Call, depth: int) -> sp.Expr:
         if not isinstance(node.func, ast.Name):
-            self.fail(f"only calls of {', '.join(sorted(FUNCTIONS))} are allowed", node)
+            self.fail(f"only calls of {', '.join(sorted(self.functions))} are allowed", node)
         fname = node.func.id
-        if fname not in FUNCTIONS:
+        if fname not in self.functions:
             self.fail(f"unknown function '{fname}'", node,
-                      "allowed: " + ", ".join(sorted(FUNCTIONS)))
+                      "allowed: " + ", ".join(sorted(self.functions)))
         if node.keywords:
             self.fail(f"keyword arguments are not allowed in {fname}(...)", node)
-        builder, low, high = FUNCTIONS[fname]
+        builder, low, high = self.functions[fname]
         count = len(node.args)
         if count < low or (high is not None and count > high):
             wanted = str(low) if high == low else (f"{low} or more" if high is None
@@ -363,6 +373,8 @@ class _Builder:
         args = [self.build(arg, depth + 1) for arg in node.args]
         if fname == "leaky_relu" and len(args) == 2 and not args[1].is_number:
             self.fail("leaky_relu(z, slope): the slope must be a number", node.args[1])
+        if fname == "exp" and args[0].is_number and abs(sp.N(args[0], 15)) > MAX_EXP_ARGUMENT:
+            self.fail(f"exp of a number above {MAX_EXP_ARGUMENT:,} (the limit)", node)
         if fname == "log" and args[0].is_number and not args[0].is_positive:
             self.fail("log of a non-positive number", node)
         if fname == "sqrt" and args[0].is_number and args[0].is_negative:
@@ -438,8 +450,8 @@ def _variable_symbols(variables: Sequence[str | sp.Symbol]) -> dict[str, sp.Symb
 
 
 def parse_expression(text: str, variables: Sequence[str | sp.Symbol] | None = None,
-                     max_size: int | None = None, unknown_hint: str | None = None
-                     ) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+                     max_size: int | None = None, unknown_hint: str | None = None,
+                     functions: dict | None = None) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     """Parse ``text`` into a sympy expression and its ordered variables.
 
     Without ``variables`` the names ``x1, x2, ...`` are the variables, ordered by
@@ -447,7 +459,8 @@ def parse_expression(text: str, variables: Sequence[str | sp.Symbol] | None = No
     is a function of two variables). With ``variables`` only those names are
     accepted, in the given order. ``max_size`` bounds the length in characters (and the
     number of syntax nodes; default :data:`MAX_LENGTH`); ``unknown_hint`` replaces the
-    advice given for an unknown name.
+    advice given for an unknown name; ``functions`` replaces :data:`FUNCTIONS` (e.g. by
+    :data:`CERTIFICATE_FUNCTIONS`).
 
     >>> parse_expression("relu(x - 1) * y", variables=["x", "y"])
     (y*Max(0, x - 1), (x, y))
@@ -459,7 +472,7 @@ def parse_expression(text: str, variables: Sequence[str | sp.Symbol] | None = No
     text = text.strip()
     default = variables is None
     symbols = {} if default else _variable_symbols(variables)
-    builder = _Builder(text, symbols, default, limit, unknown_hint)
+    builder = _Builder(text, symbols, default, limit, unknown_hint, functions)
     expr = builder.build(tree)
     if default:
         indices = sorted(int(_DEFAULT_VARIABLE.match(n).group(1)) for n in symbols)

@@ -3,7 +3,7 @@
 * :class:`ArgumentParser`: argparse whose usage errors are one line on stderr and exit 2;
 * :func:`run`: runs a CLI's ``main``; a user error (:class:`~proofs.errors.IGVerifyError`)
   becomes one line on stderr and exit status 2, a closed pipe (``| head``) ends quietly,
-  Ctrl-C exits 130, and ``timeout`` bounds the run through :class:`time_limit`;
+  Ctrl-C exits 130;
 * :class:`time_limit`: the one timer (SIGALRM, main thread, Unix), nesting inside an outer
   one, used by the CLIs and by the exact engines' ``timeout=``;
 * :class:`Progress` and :func:`progress`: a tqdm progress bar on stderr when stderr is a
@@ -103,14 +103,12 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None,
-        timeout: float | None = None,
-        timeout_hint: str = "simplify the input or give a larger --timeout") -> int:
+def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
     """Run a CLI's ``main(argv)``; return its exit status.
 
-    User errors become one stderr line and status 2; ``timeout`` seconds bound the run (a
-    :class:`TimeLimitExceeded`, status 2); a closed pipe ends with status 0; Ctrl-C with 130.
-    Internal bugs keep their traceback.
+    User errors (a :class:`TimeLimitExceeded` from :class:`time_limit` among them) become one
+    stderr line and status 2; a closed pipe ends with status 0; Ctrl-C with 130. Internal
+    bugs keep their traceback.
 
     >>> def main(argv):
     ...     raise IGVerifyError("bad input", "type something else")
@@ -120,12 +118,8 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
     >>> status, err.getvalue()
     (2, 'error: bad input; type something else\\n')
     """
-    def expire() -> TimeLimitExceeded:
-        return TimeLimitExceeded(f"gave up after {timeout:g} s", timeout_hint)
-
     try:
-        with time_limit(timeout, expire):
-            return main(argv)
+        return main(argv)
     except IGVerifyError as exc:
         sys.stderr.write(f"error: {one_line(exc)}\n")
         return 2

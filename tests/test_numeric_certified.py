@@ -148,7 +148,7 @@ def _symbolic(net, x, base):
     return tuple(Fraction(int(sp.fraction(v)[0]), int(sp.fraction(v)[1])) for v in a.values)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(planted_mlps())
 def test_certified_equals_the_symbolic_engine(case):
     net, x, base, _plant = case
@@ -182,7 +182,7 @@ def planted_pools(draw):
     return net, torch.tensor(x).reshape(1, 1, 2, 2), torch.tensor(base).reshape(1, 1, 2, 2)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(planted_pools())
 def test_certified_equals_the_symbolic_engine_on_max_pools(case):
     net, x, base = case
@@ -326,9 +326,12 @@ def test_residual_and_batch_norm_against_the_float_walk(tmp_path):
         body[1].running_mean.uniform_(-0.5, 0.5)
         body[1].running_var.uniform_(0.5, 2.0)
     net.eval()
-    x = torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-    r = certified_integrated_gradients(net, x, target=[0, 2])
-    walk = exact_integrated_gradients(net, x, target=[0, 2])
+    gen = torch.Generator().manual_seed(1)
+    x = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
+    base = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
+    r = certified_integrated_gradients(net, x, base, target=[0, 2])
+    assert min(r.regions) > 2       # kinks inside the residual block and after it
+    walk = exact_integrated_gradients(net, x, base, target=[0, 2])
     assert torch.allclose(r.attributions, walk.attributions, rtol=0, atol=1e-12)
     assert r.completeness_gap == [0, 0]
     path = tmp_path / "res.json"
@@ -360,7 +363,7 @@ def _paths(obj, prefix=()):
             yield from _paths(v, (*prefix, i))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_mangled_certificate_fails_or_is_refused_in_one_line(cert, data):

@@ -29,7 +29,7 @@ from numeric.attribution_store import (
     rank_share,
 )
 from numeric.cli import main
-from numeric.dataset import _error_support, attribute_dataset
+from numeric.dataset import _error_support, attribute_dataset, summarize
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -198,6 +198,31 @@ def test_a_tolerance_stores_an_honest_error_estimate(tmp_path, capsys):
     assert (got["error"] <= 1e-9 * np.abs(ref).max(1)).all()
 
 
+@pytest.mark.skipif(not _error_support(), reason="integrated_gradients has no tolerance=")
+def test_a_tolerance_on_a_relu_network_with_label_targets_is_exact(tmp_path, capsys):
+    # per-example targets (the labels) still take the exact region walk, not the adaptive
+    # integrator (which bisects at every kink)
+    code, _, _ = _cli(capsys, "--model", "dataset_factories:model", "--data",
+                      "dataset_factories:small_data", "--out", str(tmp_path), *OPTIONS,
+                      "--tolerance", "1e-9")
+    assert code == 0
+    got = load_attributions(tmp_path)
+    x, y = factories.inputs()
+    exact = integrated_gradients(factories.model(), x[:4], target=y[:4], method="exact")
+    np.testing.assert_array_equal(np.asarray(got["attributions"]), exact.numpy())
+    assert got["met"].tolist() == [1] * 4 and (got["error"] < 1e-12).all()
+
+
+def test_an_unmet_tolerance_is_said_in_the_summary(tmp_path):
+    from numeric.attribute_command import format_summary
+
+    _single(tmp_path)
+    summary = summarize(tmp_path)
+    assert "TOLERANCE" not in format_summary(summary)
+    summary.update(tolerance=1e-9, tolerance_not_met=3)
+    assert "TOLERANCE NOT MET on 3 examples" in format_summary(summary)
+
+
 def test_dataloader_workers_give_the_same_bits(tmp_path):
     _single(tmp_path / "w0")
     _single(tmp_path / "w2", workers=2)
@@ -254,6 +279,17 @@ def test_a_nan_example_is_the_worst_and_json_stays_valid(tmp_path, capsys):
     code, out, _ = _cli(capsys, "--model", "dataset_factories:nan_model", "--data",
                         "dataset_factories:nan_data", "--out", str(tmp_path), *OPTIONS)
     assert "worst by |delta|: #5 (target " in out and "nan" in out
+
+
+def test_a_baseline_factory_is_the_tensor_it_returns(tmp_path, capsys):
+    code, _, _ = _cli(capsys, *FACTORIES, "--out", str(tmp_path / "cli"), *OPTIONS,
+                      "--baseline", "dataset_factories:baseline")
+    assert code == 0
+    _single(tmp_path / "api", baseline=factories.baseline())
+    _same_bits(load_attributions(tmp_path / "cli"), load_attributions(tmp_path / "api"))
+    code, _, err = _cli(capsys, *FACTORIES, "--out", str(tmp_path / "bad"), *OPTIONS,
+                        "--baseline", "dataset_factories:inputs")
+    _one_line_error(code, err, "baseline must be a number or a tensor, got tuple")
 
 
 def test_a_different_configuration_is_refused_naming_the_difference(tmp_path, capsys):
