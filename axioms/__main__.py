@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 
 from axioms.matrix import MATRIX_EXAMPLES, compute_matrix, format_matrix
 from axioms.registry import AXIOMS, METHODS, as_method, glossary
@@ -26,7 +27,10 @@ _EPILOG = ("verdicts: proved (an identity or a cited theorem), no counterexample
            "not proved), violated (smallest witness, expected, got, size), error (the method "
            "failed; not an axiom verdict), undecided.\n"
            "exit status: 0 nothing violated, 1 violated, 3 method error, 2 bad input.\n\n"
-           "axioms (slug (column): statement (source)):\n" + glossary(96))
+           "axioms (slug (column): statement (source)):\n" + glossary(96) + "\n\n"
+           "built-in methods:\n" + "\n".join(
+               textwrap.fill(f"{m.name}: {m.description}", 96, subsequent_indent="    ")
+               for m in METHODS.values()))
 
 
 def _common(p: argparse.ArgumentParser, examples: int) -> None:
@@ -60,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("matrix", help="methods against every axiom", epilog=_EPILOG,
                        formatter_class=fmt, description=LEGEND)
     m.add_argument("--method", action="append", metavar="METHOD",
-                   help=f"repeatable; adds a row (default: the built-ins). {_METHOD_HELP}")
+                   help=f"repeatable; one row each (default: the built-ins). {_METHOD_HELP}")
+    m.add_argument("--with-builtins", action="store_true",
+                   help="add the built-in methods' rows to those given with --method")
     _common(m, MATRIX_EXAMPLES)
     m.add_argument("--workers", type=int, default=None, help="processes (default: CPUs, <= 4)")
     return p
@@ -88,8 +94,10 @@ def _check(args) -> int:
 
 
 def _matrix(args) -> int:
-    methods = list(METHODS) + [m for m in (args.method or []) if m not in METHODS] \
-        if args.method else None
+    methods = None  # the built-ins
+    if args.method:
+        methods = list(dict.fromkeys(
+            (list(METHODS) if args.with_builtins else []) + args.method))
     matrix = compute_matrix(methods, args.axiom, workers=args.workers, **_kwargs(args))
     if args.json:
         print(json.dumps(matrix.to_dict(), indent=2))

@@ -20,6 +20,7 @@ from axioms.methods import METHODS
 from axioms.registry import AXIOMS, as_method, glossary
 from axioms.search import check
 from axioms.verdict import LEGEND, MARKS, VIOLATED, Result
+from proofs.shell import progress
 
 __all__ = ["MATRIX_EXAMPLES", "Matrix", "compute_matrix", "format_matrix"]
 
@@ -107,10 +108,11 @@ def compute_matrix(methods: Sequence | None = None, axioms: Sequence[str] | None
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
     if workers <= 1 or len(jobs) < 4 or not picklable:
-        cells = [_cell(j) for j in jobs]
+        cells = [_cell(j) for j in progress(jobs, desc="axioms matrix", unit="cell")]
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            cells = list(pool.map(_cell, jobs, chunksize=1))
+            cells = list(progress(pool.map(_cell, jobs, chunksize=1), total=len(jobs),
+                                  desc="axioms matrix", unit="cell"))
     return Matrix(cells, time.perf_counter() - t)
 
 

@@ -26,7 +26,7 @@ from counterexamples import all_counterexamples, get, names
 from counterexamples.base import Counterexample, Result, fmt
 from proofs.errors import IGVerifyError
 from proofs.shell import ArgumentParser as _Parser
-from proofs.shell import run
+from proofs.shell import progress, run
 
 DEFAULT_FIGURES = Path("figures")
 
@@ -144,7 +144,7 @@ def _main(args: argparse.Namespace) -> int:
     directory = None if args.no_figures else (args.figures or DEFAULT_FIGURES)
     start = time.perf_counter()
     rows, ok = [], True
-    for ce in all_counterexamples():
+    for ce in progress(all_counterexamples(), desc="counterexamples", unit="example"):
         result = _run(ce)
         figure, drawn = _draw(ce, directory)
         rows.append(_row(ce, result, figure))

@@ -127,19 +127,20 @@ def draw(path: Path) -> Path:
     for part in (left, right):
         xs, ys = zip(*part, strict=True)
         ax.plot(xs, ys, "o-", color="C0", ms=4)
-    ax.plot([], [], "o-", color="C0", label="IG_1 at input (1, 1 + s), exact")
+    ax.plot([], [], "o-", color="C0", label="IG_1 at input (y1, y2) = (1, 1 + s), exact")
     ax.plot([0, 0], [-1, 1], ":", color="C3")
     ax.plot([0], [0], "x", color="C3", ms=10, label="s = 0: path on the kink, undefined")
     ax.annotate("jump of 2", xy=(0.02, 0.0), xytext=(0.25, 0.3), fontsize=12,
                 arrowprops={"arrowstyle": "->"})
-    ax.set_xlabel("s (input x2 = 1 + s; baseline 0)")
+    ax.set_xlabel("s (input y1 = 1, y2 = 1 + s; baseline (0, 0))")
     ax.set_ylabel("IG_1")
     ax.set_ylim(-1.5, 1.5)
     ax.set_title("F = max(y2 - y1, y1 - y2): IG_1 jumps at the kink")
     ax.legend(loc="lower left")
 
     es = np.logspace(-4, 0, 30)
-    ax2.loglog(es, 2 / es, color="C0", lw=2.5, label="max F: |IG_1(x) - IG_1(xbar)| / e = 2/e")
+    ax2.loglog(es, 2 / es, color="C0", lw=2.5,
+               label="F = max(y2 - y1, y1 - y2): |IG_1(y) - IG_1(ybar)| / e = 2/e")
     ig = lipschitz_certificate(SMOOTH.expr, SMOOTH.variables, BOX, 0, (0, 0)).values["IG"]
     x1, x2 = SMOOTH.variables
     # Pairs x = (1, 1), xbar = x - e*u with u the direction of grad IG_1 at (1, 1): the

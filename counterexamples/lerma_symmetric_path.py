@@ -124,8 +124,10 @@ def draw(path: Path) -> Path:
     ax.set_aspect("equal")
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
-    ax.set_title("Lerma & Lucas' symmetric path family:\nstraight when p1 = p2 and q1 = q2, "
-                 "bent otherwise")
+    ax.set_title("Lerma & Lucas' symmetric path family from p to q:\n"
+                 "gamma_k(t) = p_k + t (q_k - p_k) + t (t - 1) D sgn(q_k - p_k),\n"
+                 "D = (p1 - p2)**2 + (q1 - q2)**2: straight when D = 0, bent otherwise",
+                 fontsize=10)
     ax.legend(loc="lower right", fontsize=9)
     return save(fig, path)
 

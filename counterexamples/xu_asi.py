@@ -166,13 +166,14 @@ def draw(path: Path) -> Path:
 
     xb, x = (sp.Rational(-1, 2), sp.Rational(1, 4)), (sp.Rational(3, 2), sp.Rational(5, 4))
     image = method_path(x, xb).sample(400)
-    ax2.plot(image[:, 0], image[:, 1], color="C0", lw=2.5, label="T(rho(t))")
+    ax2.plot(image[:, 0], image[:, 1], color="C0", lw=2.5,
+             label="the method's path: the reference path mapped by T")
     arrows_along(ax2, image, color="C0", count=10, size=18)
     ax2.plot([float(xb[0])], [float(xb[1])], "ko", label=f"baseline x' = {fmt(xb)}")
     ax2.plot([float(x[0])], [float(x[1])], "k*", ms=14, label=f"input x = {fmt(x)}")
     A = method(F, x, xb)
-    ax2.set_title(f"The method for other (x, x'): T(y) = x' + (x - x')*y\n"
-                  f"A(x, x', F) = {fmt(A)}")
+    ax2.set_title(f"The same method at other (x, x'), T(y) = x' + (x - x')*y:\n"
+                  f"F = x1*x2**2, A(x, x', F) = {fmt(A)}")
     ax2.set_xlabel("x1")
     ax2.set_ylabel("x2")
     ax2.set_aspect("equal")

@@ -80,7 +80,7 @@ my_ig = (Fraction(7), Fraction(3))
 # %%
 exact = integrated_gradients(Function("x1**2 + 3*x1*x2"), [2, 1]).values
 if my_ig is None:
-    print("Exercise 1: not done yet; the engine says", exact)
+    print("Exercise 1: not done yet")
 else:
     assert tuple(sp.Rational(v.numerator, v.denominator) for v in my_ig) == exact, exact
     print("Exercise 1: correct,", exact)

@@ -22,11 +22,13 @@ Needs ``pip install -e '.[course]'`` (jupytext, nbformat; nbclient and ipykernel
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
 from proofs.errors import IGVerifyError
-from proofs.shell import ArgumentParser, run
+from proofs.shell import ArgumentParser, progress, run
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent / "build" / "course"
@@ -95,18 +97,36 @@ def variant(nb: Any, kind: str) -> Any:
 
 def execute(nb: Any, cwd: Path = HERE, timeout: int = 300) -> Any:
     """Run every cell of ``nb`` in a python3 kernel started in ``cwd``; returns the notebook."""
+    import tempfile
+
+    from jupyter_client import KernelManager
     from nbclient import NotebookClient
+
+    with tempfile.TemporaryDirectory() as sockets:
+        # local sockets (IPC), not TCP: nothing listens on the network, and the kernel has no
+        # plain-text TCP warning to print
+        km = KernelManager(kernel_name="python3", transport="ipc",
+                           ip=str(Path(sockets) / "kernel"))
+        client = NotebookClient(nb, km=km, timeout=timeout, startup_timeout=180,
+                                kernel_name="python3",
+                                resources={"metadata": {"path": str(cwd)}})
+        try:
+            _run_client(client)
+        finally:
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
+    return nb
+
+
+def _run_client(client: Any) -> None:
     from nbclient.exceptions import CellExecutionError
 
-    client = NotebookClient(nb, timeout=timeout, startup_timeout=180, kernel_name="python3",
-                            resources={"metadata": {"path": str(cwd)}})
     try:
         client.execute()
     except CellExecutionError as exc:
         what = f"{exc.ename}: {exc.evalue}" if getattr(exc, "ename", None) else \
             " ".join(str(exc).split())[-300:]
         raise CourseError(f"a cell failed: {what}") from exc
-    return nb
 
 
 def build(out: Path = DEFAULT_OUT, names: list[str] | None = None,
@@ -115,7 +135,7 @@ def build(out: Path = DEFAULT_OUT, names: list[str] | None = None,
     import nbformat
 
     written = []
-    for source in sources(names):
+    for source in progress(sources(names), desc="notebooks", unit="notebook"):
         full = notebook(source)
         for kind in VARIANTS:
             try:
@@ -142,10 +162,36 @@ def add_arguments(parser: ArgumentParser) -> ArgumentParser:
     return parser
 
 
+def missing_packages(source: Path) -> list[str]:
+    """The packages a notebook imports that are not installed here (PyTorch and transformers
+    are optional: notebook 6 runs a trained network, notebook 7 a small BERT-style model).
+
+    >>> missing_packages(HERE / "01_ig_by_hand.py")
+    []
+    """
+    import importlib.util
+
+    text = source.read_text(encoding="utf-8")
+    needs_torch = re.search(r"^\s*(import torch|import numeric|from numeric)", text, re.M)
+    needs_transformers = re.search(r"^\s*from numeric\.tiny_bert|^\s*import transformers",
+                                   text, re.M)
+    missing = ["torch"] if needs_torch and importlib.util.find_spec("torch") is None else []
+    if needs_transformers and importlib.util.find_spec("transformers") is None:
+        missing.append("transformers")
+    return missing
+
+
 def build_command(args: Any) -> int:
-    """Build what ``args`` (from :func:`add_arguments`) asks for; print where it went."""
+    """Build what ``args`` (from :func:`add_arguments`) asks for; print where it went.
+
+    With ``--execute``, a notebook whose packages are missing (PyTorch for notebook 6) is left
+    out with a note on how to get it; the others are built.
+    """
+    chosen = sources(args.names)
+    left_out = [s for s in chosen if args.execute and missing_packages(s)]
+    names = [s.stem for s in chosen if s not in left_out]
     try:
-        paths = build(args.out, args.names, run=args.execute)
+        paths = build(args.out, names, run=args.execute) if names else []
     except ImportError as exc:
         raise CourseError(f"{exc}", "install the course tools: pip install -e '.[course]'") \
             from None
@@ -154,6 +200,14 @@ def build_command(args: Any) -> int:
     for kind in VARIANTS:
         print(f"{kind:>8}: {sum(p.parent.name == kind for p in paths)} notebooks in "
               f"{Path(args.out) / kind}")
+    for source in left_out:
+        number = source.stem.split("_")[0]
+        needs = missing_packages(source)
+        install = " ".join("torch==2.13.0 (CPU build)" if p == "torch" else p for p in needs)
+        names = " and ".join("PyTorch" if p == "torch" else p for p in needs)
+        sys.stderr.write(f"note: {source.stem} not built: it needs {names}; "
+                         f"pip install {install}, then python -m course build --execute "
+                         f"{number}\n")
     return 0
 
 

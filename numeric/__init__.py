@@ -2,10 +2,14 @@
 
 Captum-shaped :func:`integrated_gradients` with float64 quadrature weights that sum to 1,
 polyline :func:`path_attribution`, ``method="exact"`` for piecewise-linear networks (walks
-the activation regions), and :func:`to_function`, a bridge from small torch networks to
+the activation regions), :func:`certified_integrated_gradients` (exact rational IG of a
+network, each region proved, with a certificate for ``python -m proofs verify``; needs
+python-flint), and :func:`to_function`, a bridge from small torch networks to
 ``proofs.Function`` with exact rational weights, for cross-checks against the exact engines.
 :class:`IntegratedGradients` and :class:`NoiseTunnel` are drop-ins for Captum's classes
-(same calls, float64 step sums). Needs PyTorch (``pip install torch==2.13.0``).
+(same calls, float64 step sums), and so are :class:`LayerIntegratedGradients`,
+:class:`LayerConductance`, :class:`NeuronConductance` and :class:`NeuronIntegratedGradients`.
+Needs PyTorch (``pip install torch==2.13.0``).
 
 >>> import torch
 >>> F = lambda x: torch.relu(torch.relu(x[:, 0]) - 1 - torch.relu(x[:, 1]))
@@ -27,6 +31,10 @@ _LAZY = {
     "load_attributions": "attribution_store",
     "to_function": "bridge",
     "IntegratedGradients": "captum_classes", "NoiseTunnel": "captum_classes",
+    "LayerConductance": "layer_attribution",
+    "LayerIntegratedGradients": "layer_attribution",
+    "NeuronConductance": "layer_attribution",
+    "NeuronIntegratedGradients": "layer_attribution",
     "IdentityReport": "conductance", "check_identities": "conductance",
     "conductance": "conductance", "neuron_flow": "conductance",
     "ExactResult": "exact", "check_piecewise_linear": "exact",
@@ -50,6 +58,10 @@ __all__ = [
     "GaussLegendre",
     "IdentityReport",
     "IntegratedGradients",
+    "LayerConductance",
+    "LayerIntegratedGradients",
+    "NeuronConductance",
+    "NeuronIntegratedGradients",
     "NoiseTunnel",
     "NumpyModel",
     "QuadratureRule",

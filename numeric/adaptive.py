@@ -355,5 +355,6 @@ def _prints_at(model, starts, ends, tap, extra, batch_size, fp: BranchFingerprin
     grid = Grid(torch.tensor(tracks, device=device), torch.tensor(ts, dtype=F64, device=device),
                 torch.zeros(len(ts), dtype=F64, device=device))
     forward_points(model, grid, starts, ends, extra=extra, batch_size=batch_size,
-                   watch=fp.watch, **{k: v for k, v in tap.items() if k in ("layer", "along")})
+                   watch=fp.watch,
+                   **{k: v for k, v in tap.items() if k in ("layer", "along", "to_input")})
     return fp.take()

@@ -101,7 +101,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="quadrature rule (default gausslegendre)")
     parser.add_argument("--steps", type=_positive(int), default=50, help="default 50")
     parser.add_argument("--tolerance", type=_positive(float), default=None,
-                        help="integrate until the error estimate meets it; stores 'error'")
+                        help="relative: integrate each example until its error estimate is "
+                             "at most TOLERANCE x max |A|; stores 'error' and 'met'")
     parser.add_argument("--target", type=_target, default="auto",
                         help="an output index, label, predicted, none, or auto (default: the "
                              "labels when the data has them)")
@@ -190,6 +191,9 @@ def format_summary(summary: dict) -> str:
     lines.append(_dist_line("|delta|", summary["abs_delta"]))
     if summary.get("error") is not None:
         lines.append(_dist_line("error", summary["error"]))
+    if summary.get("tolerance_not_met"):
+        lines.append(f"TOLERANCE NOT MET on {summary['tolerance_not_met']} examples (their "
+                     f"error estimate exceeds {summary['tolerance']:g} x max |A|; see 'met')")
     if summary["worst"]:
         lines.append("worst by |delta|: " + ", ".join(
             f"#{w['index']}" + (f" (target {w['target']})" if "target" in w else "")

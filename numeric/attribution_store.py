@@ -3,9 +3,10 @@
 A run directory holds ``manifest.json`` (the run's configuration, its SHA-256 hash and the
 planned chunks: file name and example range) and one ``chunk-NNNNNN.safetensors`` per chunk
 (``attributions``, ``index`` int64, ``delta`` float64, ``target`` int64 where a target is
-chosen, ``error`` float64 where a tolerance is given; the config hash and the range in the
-file's metadata). Every file is written under a temporary name and renamed when complete, so
-a chunk either exists whole or not at all; nothing is pickled, so loading never runs code.
+chosen, ``error`` float64 and ``met`` uint8 (whether the estimate meets the tolerance) where a
+tolerance is given; the config hash and the range in the file's metadata). Every file is
+written under a temporary name, flushed and renamed when complete, so a chunk either exists
+whole or not at all; nothing is pickled, so loading never runs code.
 :func:`load_attributions` reads a run back, memory-mapped.
 
 >>> import tempfile, torch
@@ -101,9 +102,13 @@ def _short(value: object) -> str:
 
 
 def _atomic_write(path: Path, write) -> None:
+    """``write(tmp)``, flushed to disk, then renamed to ``path``: a reader (or a run resumed
+    after a crash) sees the whole file or none."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -155,7 +160,7 @@ def write_chunk(out_dir: str | os.PathLike, digest: str, start: int, stop: int,
 
 
 def _header(path: Path) -> dict | None:
-    """The safetensors header of a file (None when it is not a readable one)."""
+    """The safetensors header of a file (None when it is not a readable, whole one)."""
     try:
         with open(path, "rb") as fh:
             size = int.from_bytes(fh.read(8), "little")
@@ -163,6 +168,9 @@ def _header(path: Path) -> dict | None:
                 return None
             header = json.loads(fh.read(size))
         header["__offset__"] = 8 + size
+        ends = [v["data_offsets"][1] for k, v in header.items() if not k.startswith("__")]
+        if path.stat().st_size != 8 + size + max(ends, default=0):
+            return None  # truncated
         return header
     except (OSError, ValueError):
         return None

@@ -46,6 +46,7 @@ __all__ = [
     "AttributionArgumentError",
     "AttributionDimensionError",
     "IntegratedGradients",
+    "NoFutures",
     "NoiseTunnel",
 ]
 
@@ -75,7 +76,22 @@ def _captum_errors() -> Iterator[None]:
         raise AttributionDimensionError(str(exc)) from None
 
 
-class IntegratedGradients:
+class NoFutures:
+    """Captum's ``attribute_future``, which none of numeric's classes has: it raises
+    NotImplementedError, as Captum's gradient methods do.
+
+    >>> NoFutures().attribute_future()
+    Traceback (most recent call last):
+    ...
+    NotImplementedError: attribute_future is not implemented; call attribute
+    """
+
+    def attribute_future(self, *args, **kwargs):
+        """Raises NotImplementedError (no asynchronous attributions)."""
+        raise NotImplementedError("attribute_future is not implemented; call attribute")
+
+
+class IntegratedGradients(NoFutures):
     """Captum's ``IntegratedGradients(forward_func, multiply_by_inputs=True)``.
 
     ``attribute`` takes Captum's arguments (a tensor or a tuple of tensors; baselines None, a
@@ -234,7 +250,7 @@ def _check_stdevs(stdevs, count: int) -> tuple[float, ...]:
     return tuple(float(s) for s in items)
 
 
-class NoiseTunnel:
+class NoiseTunnel(NoFutures):
     """Captum's ``NoiseTunnel(attribution_method)``: SmoothGrad, SmoothGrad-squared and VarGrad
     over ``nt_samples`` noisy copies of each input.
 

@@ -321,12 +321,19 @@ class _Pass:
                     a[:, :a.shape[1] // 2] += step.bias
             elif isinstance(step, _Sum):
                 body = self.run(step.body, a)
-                a = body + (a if step.shortcut is None else self.run(step.shortcut, a))
+                short = a if step.shortcut is None else self.run(step.shortcut, a)
+                a = self.expand(body, short.shape[1]) + self.expand(short, body.shape[1])
             else:
-                if a.shape[1] == 2 and R != 1:       # expand to one column pair per region
-                    a = np.concatenate([np.repeat(a[:, :1], R, 1), np.repeat(a[:, 1:], R, 1)],
-                                       axis=1)
+                a = self.expand(a, 2 * R)
                 a = self.relu(step, a) if isinstance(step, _Relu) else self.maxpool(step, a)
+        return a
+
+    def expand(self, a: np.ndarray, cols: int) -> np.ndarray:
+        """Columns (a0, a1) shared by every region (before the first kink) as one pair per
+        region, when ``cols`` asks for them."""
+        if a.shape[1] == 2 and cols == 2 * self.R and self.R != 1:
+            return np.concatenate([np.repeat(a[:, :1], self.R, 1),
+                                   np.repeat(a[:, 1:], self.R, 1)], axis=1)
         return a
 
     def relu(self, step: _Relu, a: np.ndarray) -> np.ndarray:
@@ -524,6 +531,9 @@ class NetworkCertificate:
 
         root, _ = os.path.splitext(path)
         weights = root + ".safetensors"
+        if os.path.abspath(weights) == os.path.abspath(path):
+            raise ArgumentError(f"name the certificate something other than {path!r} (the "
+                                "weights go to the .safetensors file beside it)")
         blob = save({k: np.ascontiguousarray(v) for k, v in self.tensors.items()})
         data = dict(self.data)
         data["weights"] = {"file": os.path.basename(weights),
@@ -588,6 +598,7 @@ def certified_integrated_gradients(model: nn.Module, inputs: torch.Tensor,
     """
     from .arguments import check_inputs, format_point
     from .exact import exact_path_attribution
+    from .piecewise_ops import CastMode
     from .targets import normalize_target, select_output
 
     if not isinstance(model, nn.Module):
@@ -613,7 +624,7 @@ def certified_integrated_gradients(model: nn.Module, inputs: torch.Tensor,
     examples = []
     for e in range(n):
         xe, be = _qarr(x[e].numpy()), _qarr(base[e].numpy())
-        with torch.no_grad():
+        with torch.no_grad(), CastMode(torch.float64):   # a float32 model runs in float64
             ref = model(x[e:e + 1]).reshape(-1).double()
         fx = _value(steps, xe)
         if not all(abs(float(a) - float(b)) <= 1e-9 * (1 + abs(float(b)))
@@ -664,25 +675,44 @@ def _float_proposals(cuts: list[float]) -> list[fmpq]:
             if a < (a + b) / 2 < b]
 
 
+def _prove_batch(steps: list, start: np.ndarray, ms: list, target: int, x: np.ndarray,
+                 base: np.ndarray, moving: np.ndarray) -> tuple:
+    """One exact pass over the regions around the points ``ms``: (lo, hi, patterns,
+    gradients (n_in, R), whether each has a flat tie)."""
+    p = _Pass(ms)
+    out = p.run(steps, start)
+    g = _zeros((out.shape[0], p.R))
+    g[target, :] = _ONE
+    harmful = np.zeros(p.R, dtype=bool)
+    if p.tied.any():
+        p.dependence(steps, moving.reshape(-1, 1), list(p.records), harmful)
+    grad = p.backward(steps, g, list(p.records))              # (n_in, R)
+    lo, hi = p.lo.tolist(), p.hi.tolist()
+    for r in np.flatnonzero(harmful):
+        grad[:, r] = _one_sided(steps, x, base, moving, target, ms[r], (lo[r], hi[r]))
+    return lo, hi, p.patterns, grad, p.tied
+
+
 def _prove(steps: list, x: np.ndarray, base: np.ndarray, target: int,
            cuts: list[float]) -> dict:
-    """The exact regions along base -> x (proposed at the midpoints of the float regions),
-    their patterns and gradients, and the attributions."""
+    """The exact regions along base -> x (proposed at the midpoints of the float regions;
+    each gap left between them probed at its midpoint), their patterns and gradients, and
+    the attributions."""
     d = x - base
+    moving = np.array([v != 0 for v in d.tolist()], dtype=bool)
     start = np.concatenate([base.reshape(-1, 1), d.reshape(-1, 1)], axis=1)
-    found: dict[tuple, fmpq] = {}          # (lo, hi) -> interior point
+    found: dict[tuple, tuple] = {}       # (lo, hi) -> (pattern columns, gradient, tied)
     pending = _float_proposals(cuts)
     proposed = len(pending)
     missed = from_float = rounds = 0
     while pending:
         rounds += 1
         for i in range(0, len(pending), _BATCH):
-            ms = pending[i:i + _BATCH]
-            p = _Pass(ms)
-            p.run(steps, start)
-            for lo, hi, m in zip(p.lo.tolist(), p.hi.tolist(), ms, strict=True):
-                if (lo, hi) not in found:
-                    found[(lo, hi)] = m
+            lo, hi, pats, grad, tied = _prove_batch(steps, start, pending[i:i + _BATCH],
+                                                    target, x, base, moving)
+            for r, key in enumerate(zip(lo, hi, strict=True)):
+                if key not in found:
+                    found[key] = ([pat[:, r] for pat in pats], grad[:, r], bool(tied[r]))
                     missed += rounds > 1
         if rounds == 1:
             from_float = len(found)
@@ -700,49 +730,28 @@ def _prove(steps: list, x: np.ndarray, base: np.ndarray, target: int,
             raise RuntimeError("the exact region search does not converge; please report")
     spans = sorted(found)
     R = len(spans)
-    ms = [found[s] for s in spans]
-    lengths = [hi - lo for lo, hi in spans]
-    moving = np.array([v != 0 for v in d.tolist()], dtype=bool)
-    patterns: list[list[np.ndarray]] = []
-    grad_sum = _zeros(len(x))
-    tied = 0
-    for i in range(0, R, _BATCH):
-        p = _Pass(ms[i:i + _BATCH])
-        out = p.run(steps, start)
-        patterns.append(p.patterns)
-        g = _zeros((out.shape[0], p.R))
-        g[target, :] = _ONE
-        records = list(p.records)
-        harmful = np.zeros(p.R, dtype=bool)
-        if p.tied.any():
-            tied += int(p.tied.sum())
-            p.dependence(steps, moving.reshape(-1, 1), list(p.records), harmful)
-        grad = p.backward(steps, g, records)              # (n_in, R)
-        w = np.array(lengths[i:i + _BATCH], dtype=object)
-        for r in np.flatnonzero(harmful):
-            grad[:, r] = _one_sided(steps, x, base, d, moving, target, ms[i + r],
-                                    spans[i + r])
-        grad_sum = grad_sum + _matmul(fmpq_mat(grad.shape[0], p.R, grad.ravel().tolist()),
-                                      w.reshape(-1, 1))[:, 0]
+    grads = np.stack([found[s][1] for s in spans], axis=1)
+    lengths = np.array([hi - lo for lo, hi in spans], dtype=object).reshape(-1, 1)
+    grad_sum = _matmul(fmpq_mat(len(x), R, grads.ravel().tolist()), lengths)[:, 0]
     attributions = [di * gi if mv else _ZERO
                     for di, gi, mv in zip(d.tolist(), grad_sum.tolist(), moving.tolist(),
                                           strict=True)]
-    merged = [np.concatenate([pp[k] for pp in patterns], axis=1)
-              for k in range(len(patterns[0]))] if patterns and patterns[0] else []
-    breakpoints = [hi for _, hi in spans[:-1]]
-    spurious = proposed - from_float      # float regions inside one exact region
-    return {"attributions": attributions, "breakpoints": breakpoints, "patterns": merged,
-            "R": R, "missed": missed, "spurious": spurious, "tied": tied}
+    kinds = len(found[spans[0]][0])
+    merged = [np.stack([found[s][0][k] for s in spans], axis=1) for k in range(kinds)]
+    return {"attributions": attributions, "breakpoints": [hi for _, hi in spans[:-1]],
+            "patterns": merged, "R": R, "missed": missed,
+            "spurious": proposed - from_float,      # float regions inside one exact region
+            "tied": sum(found[s][2] for s in spans)}
 
 
-def _one_sided(steps: list, x: np.ndarray, base: np.ndarray, d: np.ndarray,
-               moving: np.ndarray, target: int, m: fmpq, span: tuple) -> np.ndarray:
+def _one_sided(steps: list, x: np.ndarray, base: np.ndarray, moving: np.ndarray,
+               target: int, m: fmpq, span: tuple) -> np.ndarray:
     """The gradient on a region with a flat tie whose branches depend on moving
     coordinates: from F's one-sided partial derivatives at the interior point m (exact);
     NotDifferentiableError where they differ."""
     idx = np.flatnonzero(moving)
     k = len(idx)
-    point = base + d * m
+    point = base + (x - base) * m
     slopes = _zeros((len(x), 2 * k))
     for j, i in enumerate(idx):
         slopes[i, j] = _ONE

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from proofs.shell import progress
+
 from ._torch import torch
 from .bridge import exact_rational, to_function
 from .exact import exact_path_attribution
@@ -161,7 +163,8 @@ def crosscheck(quick: bool = False) -> dict:
     """Run every case; one JSON-ready dict."""
     steps = QUICK_STEPS if quick else FULL_STEPS
     return {"steps": list(steps), "error": "max|A - A_ref| / max|A_ref|",
-            "networks": [run_case(c, steps) for c in cases(quick)]}
+            "networks": [run_case(c, steps)
+                         for c in progress(cases(quick), desc="crosscheck", unit="network")]}
 
 
 def _fmt(e: float | None) -> str:

@@ -28,11 +28,14 @@ import inspect
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from proofs.shell import Progress
 
 from ._torch import torch
 from .attribution_store import (
@@ -47,7 +50,7 @@ from .attribution_store import (
     write_chunk,
     write_manifest,
 )
-from .errors import ArgumentError, DimensionError, IGVerifyError
+from .errors import ArgumentError, DimensionError, IGVerifyError, ToleranceNotReached
 from .integrated import integrated_gradients
 from .quadrature import METHODS
 
@@ -424,11 +427,9 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Optio
     remaining = sum(b - a for a, b in todo)
     resumed = examples - remaining
     bar = None
-    if ctx.rank == 0 and remaining:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=examples, initial=resumed, unit="ex", desc="attribute",
-                   disable=None if o.progress is None else not o.progress, dynamic_ncols=True)
+    if ctx.rank == 0 and remaining:  # over all ranks: examples/s and time left
+        bar = Progress(total=remaining, unit="ex", enabled=o.progress,
+                       desc=f"attribute ({resumed} resumed)" if resumed else "attribute")
     computed = 0
     seconds = 0.0
     try:
@@ -448,12 +449,12 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Optio
             else:
                 total_now = computed * ctx.world
             if bar is not None:
-                bar.update(min(resumed + total_now, examples) - bar.n)
+                bar.update(min(total_now, remaining) - bar.count)
         if bar is not None and ctx.store is not None:  # the others' chunks
             while (n := int(ctx.store.add(counter, 0)) - base_count) < remaining:
-                bar.update(resumed + n - bar.n)
+                bar.update(n - bar.count)
                 time.sleep(0.2)
-            bar.update(examples - bar.n)
+            bar.update(remaining - bar.count)
     finally:
         if bar is not None:
             bar.close()
@@ -573,12 +574,20 @@ def _chunk(model, items: list, start: int, spec: _Spec, o: _Options) -> dict:
         tgt = torch.full((len(xs),), spec.rule, dtype=torch.int64, device=dev)
     tolerance = o.tolerance
     kwargs = {"tolerance": tolerance, "return_error": True} if tolerance is not None else {}
-    result = integrated_gradients(model, x, baselines=spec.baseline, target=tgt, steps=o.steps,
-                                  method=o.method, batch_size=o.points_per_pass,
-                                  return_delta=True, **kwargs)
+    with warnings.catch_warnings():
+        # an unmet tolerance is not lost: each example's estimate is stored, and 'met' says
+        # whether it meets the tolerance (counted in the summary), instead of one warning
+        # per chunk
+        warnings.simplefilter("ignore", ToleranceNotReached)
+        result = integrated_gradients(model, x, baselines=spec.baseline, target=tgt,
+                                      steps=o.steps, method=o.method,
+                                      batch_size=o.points_per_pass, return_delta=True, **kwargs)
     out = {"attributions": result[0], "delta": result[1]}
     if tolerance is not None:
-        out["error"] = result[2]
+        error = result[2].double()
+        scale = result[0].detach().double().abs().reshape(len(xs), -1).amax(1)
+        out["error"] = error
+        out["met"] = (error <= tolerance * scale).to(torch.uint8)
     if tgt is not None:
         out["target"] = tgt.to(torch.int64)
     return out
@@ -635,6 +644,9 @@ def summarize(out_dir: str | os.PathLike, report: RunReport | None = None,
         "abs_delta": _quantiles(delta), "error": _quantiles(error) if error is not None
         else None, "worst": worst_rows,
     }
+    if "met" in result:
+        summary["tolerance"] = config["tolerance"]
+        summary["tolerance_not_met"] = int((np.asarray(result["met"]) == 0).sum())
     if report is not None:
         summary.update({"computed": report.computed, "resumed": report.resumed,
                         "seconds": report.seconds, "world_size": report.world_size,

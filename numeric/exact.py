@@ -53,6 +53,8 @@ from typing import NamedTuple
 
 import torch.autograd.forward_ad as fwad
 
+from proofs.shell import Progress
+
 from ._torch import torch
 from .errors import ArgumentError, IntegrationError, UnsupportedFunctionError
 from .piecewise_ops import CastMode, PiecewiseMode, Probe
@@ -445,11 +447,13 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
     acc_abs = torch.zeros_like(start)          # sum of |length * gradient|: the rounding scale
     budget = batch_size or DEFAULT_PROBES
     passes = flat_ties = probes = 0
+    bar = Progress(desc="exact walk", unit="pass")  # on a terminal only
     while True:
         plan = walk.plan(budget)
         if not plan:
             break
         passes += 1
+        bar.update(1, regions=sum(map(len, walk.pieces)), probes=probes)
         if passes > max_passes:
             raise IntegrationError(f"the exact walk needed more than {max_passes} passes; raise "
                                    "max_passes or use method='gausslegendre'")
@@ -489,6 +493,7 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
                     acc.index_add_(0, rows, g)
                     acc_abs.index_add_(0, rows, g.abs())
         flat_ties += probe.flat_ties
+    bar.close()
     _repair(walk, net, model, start, direction, extra, example, n, tgt, acc, acc_abs)
     scale = (direction.abs() * acc_abs).reshape(segments, n, -1).sum((0, 2))
     if split is not None:

@@ -285,6 +285,8 @@ def resolve_layer(model: Callable, layer: nn.Module | str | None) -> tuple[str, 
     if layer is None:
         return "", None
     if not isinstance(model, nn.Module):
+        if isinstance(layer, nn.Module):  # a module of a model run by a function (a bound
+            return type(layer).__name__, layer  # method): the tap says if it never runs
         raise ArgumentError("a layer can only be chosen in an nn.Module model; wrap the "
                             "callable in an nn.Module or pass layer=None for the input")
     named = dict(model.named_modules())
@@ -308,79 +310,148 @@ def resolve_layer(model: Callable, layer: nn.Module | str | None) -> tuple[str, 
 
 
 class _Stop(Exception):
-    """Raised by a hook to end a forward pass once the layer's output is known."""
+    """Raised by a hook to end a forward pass once the layers' values are known."""
 
 
 class _Tap:
-    """A forward hook on the layer. Modes: "jvp" keeps the output's tangent and hands the rest
-    of the network a fresh leaf; "leaf" does the same without tangents; "stop" records the
-    output and ends the pass; "flow" keeps the output with its graph and hands on a leaf;
-    "replace" hands on ``self.replacement`` instead of the output."""
+    """Forward hooks on one layer or several (``module`` a module, a list of modules, or None
+    for the input itself), on their outputs or, with ``to_input``, on the positional
+    arguments they receive (forward pre-hooks).
 
-    def __init__(self, module: nn.Module | None, label: str) -> None:
-        self.module = module
+    Per layer i, ``values[i]``, ``tangents[i]`` and ``leaves[i]`` are tuples (one entry per
+    tensor the layer gives; ``is_tuple[i]`` says whether there are several, as Captum returns
+    them); ``value``, ``tangent`` and ``leaf`` are the first layer's. Modes: "stop" records
+    the values (detached) and ends the pass once every layer has run; "record" records them
+    and goes on; "live" keeps them in the graph and changes nothing ("cut": and ends the pass
+    once every layer has run); "jvp" keeps each
+    value's tangent and hands the rest of the network a fresh leaf ("leaf": the same, for a
+    pass without tangents); "flow" keeps the values with their graph and hands on leaves;
+    "replace" hands on ``replacement[i]`` (a tuple per layer) instead."""
+
+    def __init__(self, module: nn.Module | list | None, label: str = "",
+                 to_input: bool = False) -> None:
+        self.modules = module if isinstance(module, list) else [module]
         self.label = label
+        self.to_input = to_input
         self.mode = "leaf"
-        self.calls = 0
-        self.value: torch.Tensor | None = None
-        self.tangent: torch.Tensor | None = None
-        self.leaf: torch.Tensor | None = None
-        self.replacement: torch.Tensor | None = None
+        self.replacement: list[tuple] = []
+        self._reset()
 
-    def hook(self, module: nn.Module, inputs: tuple, output: object):
-        self.calls += 1
-        if self.calls > 1:
-            raise ArgumentError(f"layer {self.label} runs more than once in one forward pass; "
-                                "choose a layer that runs once (give a shared module its own "
-                                "instance per use)")
-        if not isinstance(output, torch.Tensor):
-            raise ArgumentError(f"layer {self.label} returns {type(output).__name__}, not a "
-                                "tensor; choose a layer whose output is one tensor")
-        if self.mode == "stop":
-            self.value = fwad.unpack_dual(output).primal.detach()
-            raise _Stop
+    def _reset(self) -> None:
+        k = len(self.modules)
+        self.calls = [0] * k
+        self.values: list[tuple | None] = [None] * k
+        self.tangents: list[tuple | None] = [None] * k
+        self.leaves: list[tuple | None] = [None] * k
+        self.is_tuple: list[bool] = [False] * k
+
+    @property
+    def value(self) -> tuple | None:
+        return self.values[0]
+
+    @property
+    def tangent(self) -> tuple | None:
+        return self.tangents[0]
+
+    @property
+    def leaf(self) -> tuple | None:
+        return self.leaves[0]
+
+    def _name(self, i: int) -> str:
+        if len(self.modules) == 1 and self.label:
+            return self.label
+        return type(self.modules[i]).__name__
+
+    def _tensors(self, i: int, obj) -> tuple[tuple, list[int]]:
+        where = "input" if self.to_input else "output"
+        if isinstance(obj, torch.Tensor):
+            return (obj,), [0]
+        if isinstance(obj, (tuple, list)):
+            pos = [k for k, o in enumerate(obj) if isinstance(o, torch.Tensor)]
+            if pos and (self.to_input or len(pos) == len(obj)):
+                return tuple(obj[k] for k in pos), pos
+        raise ArgumentError(f"layer {self._name(i)} {where} is {type(obj).__name__}"
+                            f"{' with entries that are not tensors' if obj else ''}; choose a "
+                            f"layer whose {where} is a tensor or a tuple of tensors")
+
+    def _hook(self, i: int, obj):
+        self.calls[i] += 1
+        if self.calls[i] > 1:
+            raise ArgumentError(f"layer {self._name(i)} runs more than once in one forward "
+                                "pass; choose a layer that runs once (give a shared module its "
+                                "own instance per use)")
+        tensors, pos = self._tensors(i, obj)
+        self.is_tuple[i] = len(tensors) > 1
+        new = self._swap(i, tensors)
+        if new is None:
+            return None
+        if isinstance(obj, torch.Tensor):
+            return new[0]
+        out = list(obj)
+        for k, t in zip(pos, new, strict=True):
+            out[k] = t
+        return type(obj)(out) if isinstance(obj, tuple) else out
+
+    def _swap(self, i: int, tensors: tuple) -> tuple | None:
+        """What the rest of the network gets instead of ``tensors`` (None: the same)."""
+        if self.mode in ("stop", "record"):
+            self.values[i] = tuple(fwad.unpack_dual(t).primal.detach() for t in tensors)
+            if self.mode == "stop" and all(v is not None for v in self.values):
+                raise _Stop
+            return None
+        if self.mode in ("live", "cut"):
+            self.values[i] = tensors
+            if self.mode == "cut" and all(v is not None for v in self.values):
+                raise _Stop
+            return None
         if self.mode == "replace":
-            if self.replacement.shape != output.shape:
-                raise ArgumentError(f"layer {self.label} gives outputs of shape "
-                                    f"{tuple(output.shape)} here but "
-                                    f"{tuple(self.replacement.shape)} at the path's ends")
-            return self.replacement
+            new = tuple(self.replacement[i])
+            if len(new) != len(tensors) or any(a.shape != b.shape
+                                               for a, b in zip(new, tensors, strict=True)):
+                raise ArgumentError(f"layer {self._name(i)} gives values of shapes "
+                                    f"{[tuple(t.shape) for t in tensors]} here but "
+                                    f"{[tuple(t.shape) for t in new]} at the path's ends")
+            return new
         if self.mode == "flow":
-            self.value = output
-            self.leaf = output.detach().requires_grad_(True)
-            return self.leaf
-        primal, tangent = fwad.unpack_dual(output)
-        self.tangent = torch.zeros_like(primal) if tangent is None else tangent.detach()
-        self.leaf = primal.detach().requires_grad_(True)
-        return self.leaf
+            self.values[i] = tensors
+            new = tuple(t.detach().requires_grad_(True) for t in tensors)
+        else:  # jvp, leaf
+            parts = [fwad.unpack_dual(t) for t in tensors]
+            self.tangents[i] = tuple(torch.zeros_like(p.primal) if p.tangent is None
+                                     else p.tangent.detach() for p in parts)
+            new = tuple(p.primal.detach().requires_grad_(True) for p in parts)
+        self.leaves[i] = new
+        return new
 
     def run(self, model: Callable, xs: tuple, args: tuple, mode: str) -> torch.Tensor | None:
-        """Run ``model(*xs, *args)`` with the tap in ``mode``; the output (None: stopped)."""
-        self.mode, self.calls = mode, 0
-        self.value = self.tangent = self.leaf = None
-        if self.module is None:  # the layer is the input itself (one tensor)
-            (x,) = xs
-            if mode == "stop":
-                self.value = fwad.unpack_dual(x).primal.detach()
+        """Run ``model(*xs, *args)`` with the taps in ``mode``; the output (None: stopped)."""
+        self.mode = mode
+        self._reset()
+        if self.modules == [None]:  # the layer is the input itself
+            self.calls[0] = 1
+            self.is_tuple[0] = len(xs) > 1
+            try:
+                new = self._swap(0, tuple(xs))
+            except _Stop:
                 return None
-            primal, tangent = fwad.unpack_dual(x)
-            self.tangent = torch.zeros_like(primal) if tangent is None else tangent
-            if mode == "flow":
-                self.value = x
-                self.leaf = x.detach().requires_grad_(True)
+            return model(*(xs if new is None else new), *args)
+        handles = []
+        for i, m in enumerate(self.modules):
+            if self.to_input:
+                handles.append(m.register_forward_pre_hook(lambda _, a, i=i: self._hook(i, a)))
             else:
-                self.leaf = primal.detach().requires_grad_(True)
-            return model(self.leaf, *args)
-        handle = self.module.register_forward_hook(self.hook)
+                handles.append(m.register_forward_hook(lambda _, a, o, i=i: self._hook(i, o)))
         try:
             out = model(*xs, *args)
         except _Stop:
             return None
         finally:
-            handle.remove()
-        if self.calls == 0:
-            raise ArgumentError(f"layer {self.label} did not run in the forward pass; choose a "
-                                "layer the model calls")
+            for h in handles:
+                h.remove()
+        for i, c in enumerate(self.calls):
+            if c == 0:
+                raise ArgumentError(f"layer {self._name(i)} did not run in the forward pass; "
+                                    "choose a layer the model calls")
         return out
 
 
@@ -396,9 +467,11 @@ def _extra_rows(extra: tuple, n: int, rows: torch.Tensor | slice) -> tuple:
 
 
 def layer_values(model: Callable, layer: nn.Module | str | None, inputs, extra: tuple = (),
-                 batch_size: int | None = None) -> torch.Tensor:
+                 batch_size: int | None = None, to_input: bool = False
+                 ) -> torch.Tensor | tuple[torch.Tensor, ...]:
     """The output of ``layer`` at ``inputs`` (a tensor or a tuple), without gradients, chunked
-    to ``batch_size`` examples; ``inputs`` itself for layer None.
+    to ``batch_size`` examples; ``inputs`` itself for layer None; with ``to_input`` the
+    tensors the layer receives. A tuple when the layer gives several tensors.
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3), torch.nn.Tanh())
@@ -408,7 +481,7 @@ def layer_values(model: Callable, layer: nn.Module | str | None, inputs, extra: 
     name, module = resolve_layer(model, layer)
     xs = _as_tuple(inputs)
     n = xs[0].shape[0]
-    tap = _Tap(module, name)
+    tap = _Tap(module, name, to_input)
     size = n if batch_size is None else batch_size
     parts = []
     with torch.no_grad():
@@ -416,7 +489,8 @@ def layer_values(model: Callable, layer: nn.Module | str | None, inputs, extra: 
             rows = slice(e0, min(n, e0 + size))
             tap.run(model, tuple(x[rows] for x in xs), _extra_rows(extra, n, rows), "stop")
             parts.append(tap.value)
-    return torch.cat(parts)
+    values = tuple(torch.cat(p) for p in zip(*parts, strict=True))
+    return values if tap.is_tuple[0] else values[0]
 
 
 def layer_output_shape(model: Callable, layer: nn.Module | str | None,
@@ -528,23 +602,27 @@ def _accumulate(acc: torch.Tensor | None, term: torch.Tensor, w: torch.Tensor, s
 
 def path_integral(model: Callable, grid: Grid, start, end, target, *,
                   layer: nn.Module | str | None = None, along: str = "input",
-                  direction=None, unit_mask: torch.Tensor | None = None, extra: tuple = (),
-                  batch_size: int | None = None, derivative: str = "jvp",
-                  fd_step: float | None = None,
+                  direction=None, unit_mask: torch.Tensor | Callable | None = None,
+                  extra: tuple = (), batch_size: int | None = None, derivative: str = "jvp",
+                  fd_step: float | None = None, to_input: bool = False,
                   watch: Callable[[slice], contextlib.AbstractContextManager] | None = None
                   ) -> tuple[torch.Tensor, ...]:
     """sum_p weight[p] * integrand(gamma_{example[p]}(t[p])) per accumulator row, in float64.
 
     ``start`` and ``end`` are tensors (N, ...) or tuples of them (a model of several inputs),
     ``target`` already normalised (:func:`numeric.targets.normalize_target`). Returns one
-    float64 tensor per input tensor (the gradient integrands) or one tensor (the layer's units),
-    shaped (rows, *features), or (k, rows, *features) when the grid's weight has k columns;
-    rows = ``grid.rows(N)``. The integrand (see the module docstring):
+    float64 tensor per input tensor (the gradient integrands) or per tensor the layer gives
+    (its units), shaped (rows, *features), or (k, rows, *features) when the grid's weight has k
+    columns; rows = ``grid.rows(N)``. With ``to_input`` the layer's value is what it receives
+    (its positional tensor arguments), not its output. The integrand (see the module
+    docstring):
 
     - ``layer=None``: grad_x F;
     - ``layer`` with ``along="input"``: dG/dH * D_v H, v = ``direction`` or end - start
       (``derivative`` "jvp" or "finite_difference" with step ``fd_step`` in input space);
     - ``layer`` and ``unit_mask`` (one example's layer shape): grad_x [sum_j m_j dG/dH_j H_j];
+      ``unit_mask`` may instead be a function ``(H, dG/dH) -> tensor`` (tuples of the layer's
+      tensors) whose sum is differentiated, dG/dH held fixed;
     - ``layer`` with ``along="layer"``: dF/dH with H replaced by H(start) + t (H(end) -
       H(start)), the model run on ``end``.
 
@@ -572,16 +650,13 @@ def path_integral(model: Callable, grid: Grid, start, end, target, *,
                                  else (rows, *x.shape[1:]), dtype=torch.float64,
                                  device=x.device) for x in ends)
     watch = watch or (lambda part: contextlib.nullcontext())
+    tap = _Tap(module, name, to_input)
     if module is None or unit_mask is not None or along == "layer":
-        acc = _gradient_integral(model, grid, starts, ends, target, name, module, along,
+        acc = _gradient_integral(model, grid, starts, ends, target, tap, along,
                                  unit_mask, extra, batch_size, watch)
     else:
-        if len(ends) > 1:
-            raise ArgumentError("a layer's conductance takes one input tensor; wrap a model of "
-                                "several inputs in a module of one tensor")
-        (acc,) = _conductance_integral(model, grid, starts[0], ends[0], target, name, module,
-                                       direction, extra, batch_size, derivative, fd_step, watch)
-        acc = (acc,)
+        acc = _conductance_integral(model, grid, starts, ends, target, tap, direction, extra,
+                                    batch_size, derivative, fd_step, watch)
     if grid.weight.dim() == 1:
         acc = tuple(a[0] for a in acc)
     return acc
@@ -589,7 +664,7 @@ def path_integral(model: Callable, grid: Grid, start, end, target, *,
 
 def forward_points(model: Callable, grid: Grid, start, end, *,
                    layer: nn.Module | str | None = None, along: str = "input",
-                   extra: tuple = (), batch_size: int | None = None,
+                   extra: tuple = (), batch_size: int | None = None, to_input: bool = False,
                    watch: Callable[[slice], contextlib.AbstractContextManager] | None = None
                    ) -> None:
     """Run the model's forward, without gradients, at the grid's points as
@@ -599,12 +674,8 @@ def forward_points(model: Callable, grid: Grid, start, end, *,
     name, module = resolve_layer(model, layer)
     n = ends[0].shape[0]
     watch = watch or (lambda part: contextlib.nullcontext())
-    tap = _Tap(module, name)
-    if along == "layer" and module is not None:
-        lo = layer_values(model, name, starts, extra, batch_size)
-        paths = ((lo, layer_values(model, name, ends, extra, batch_size) - lo),)
-    else:
-        paths = tuple((a, b - a) for a, b in zip(starts, ends, strict=True))
+    tap = _Tap(module, name, to_input)
+    paths = _paths(model, tap, starts, ends, along, None, extra, batch_size)
     with torch.no_grad():
         for part in _chunks(grid, batch_size):
             e, t, _, _ = grid.part(part)
@@ -612,26 +683,39 @@ def forward_points(model: Callable, grid: Grid, start, end, *,
             args = _extra_rows(extra, n, e)
             with watch(part):
                 if along == "layer" and module is not None:
-                    tap.replacement = pts[0]
+                    tap.replacement = [tuple(pts)]
                     tap.run(model, tuple(x[e] for x in ends), args, "replace")
                 else:
                     model(*pts, *args)
 
 
-def _gradient_integral(model, grid: Grid, starts: tuple, ends: tuple, target, name, module,
+def _paths(model, tap: _Tap, starts: tuple, ends: tuple, along: str, unit_mask, extra: tuple,
+           batch_size) -> tuple:
+    """(start, end - start) of every straight path integrated: the inputs', or for
+    ``along="layer"`` the layer's own, from its value at the starts to that at the ends."""
+    if along == "layer" and tap.modules != [None] and unit_mask is None:
+        layer = tap.modules[0]
+        lo = _as_tuple(layer_values(model, layer, starts, extra, batch_size, tap.to_input))
+        hi = _as_tuple(layer_values(model, layer, ends, extra, batch_size, tap.to_input))
+        return tuple((a, b - a) for a, b in zip(lo, hi, strict=True))
+    return tuple((a, b - a) for a, b in zip(starts, ends, strict=True))
+
+
+def _grads(output: torch.Tensor, wrt: tuple) -> tuple:
+    """Gradients of ``output`` with respect to ``wrt``, zeros for the tensors it does not use."""
+    gs = torch.autograd.grad(output, wrt, allow_unused=True)
+    return tuple(torch.zeros_like(w) if g is None else g for g, w in zip(gs, wrt, strict=True))
+
+
+def _gradient_integral(model, grid: Grid, starts: tuple, ends: tuple, target, tap: _Tap,
                        along: str, unit_mask, extra: tuple, batch_size, watch) -> tuple:
     """The gradient integrands (layer None, neuron flow, layer path), reduced through
     :class:`_Interpolate` into (k, rows, *features) float64 sums."""
     n = ends[0].shape[0]
     rows = grid.rows(n)
     k = grid.columns
-    tap = _Tap(module, name)
-    if along == "layer" and module is not None and unit_mask is None:
-        lo = layer_values(model, name, starts, extra, batch_size)
-        hi = layer_values(model, name, ends, extra, batch_size)
-        paths = ((lo, hi - lo),)
-    else:
-        paths = tuple((a, b - a) for a, b in zip(starts, ends, strict=True))
+    module = tap.modules[0]
+    paths = _paths(model, tap, starts, ends, along, unit_mask, extra, batch_size)
     plain = module is None and unit_mask is None and len(ends) == 1 and not extra \
         and _plain_sequential(model)
     acc = None
@@ -648,61 +732,71 @@ def _gradient_integral(model, grid: Grid, starts: tuple, ends: tuple, target, na
             elif module is None and unit_mask is None:
                 out = model(*[box.pop(0) for _ in range(len(box))], *args)
             elif along == "layer" and unit_mask is None:
-                tap.replacement = box.pop()
+                tap.replacement = [tuple(box)]
+                box = []
                 out = tap.run(model, tuple(x[e] for x in ends), args, "replace")
             else:
                 xs = [box.pop(0) for _ in range(len(box))]
                 out = tap.run(model, tuple(xs), args, "flow")
             sel = select_output(out, target, e)
             if unit_mask is not None:
-                (g,) = torch.autograd.grad(sel.sum(), tap.leaf)
-                sel = tap.value * (g.detach() * unit_mask.unsqueeze(0))
-            grads = torch.autograd.grad(sel.sum(), us, allow_unused=True)
-        grads = [torch.zeros_like(u) if g is None else g for g, u in zip(grads, us, strict=True)]
+                gs = tuple(g.detach() for g in _grads(sel.sum(), tap.leaf))
+                if callable(unit_mask):
+                    sel = unit_mask(tap.value, gs)
+                else:
+                    sel = tap.value[0] * (gs[0] * unit_mask.unsqueeze(0))
+            grads = _grads(sel.sum(), tuple(us))
         acc = grads if acc is None else [a + g for a, g in zip(acc, grads, strict=True)]
     return tuple(acc)
 
 
-def _conductance_integral(model, grid: Grid, start, end, target, name, module, direction,
-                          extra: tuple, batch_size, derivative: str, fd_step, watch) -> tuple:
-    """dG/dH * D_v H per point, accumulated into (k, rows, *layer shape) in float64."""
-    tap = _Tap(module, name)
-    n = end.shape[0]
+def _conductance_integral(model, grid: Grid, starts: tuple, ends: tuple, target, tap: _Tap,
+                          direction, extra: tuple, batch_size, derivative: str, fd_step,
+                          watch) -> tuple:
+    """dG/dH * D_v H per point, accumulated into (k, rows, *shape) in float64 for every tensor
+    the layer gives."""
+    n = ends[0].shape[0]
     rows = grid.rows(n)
-    d = end - start
-    v = d if direction is None else direction
+    ds = tuple(b - a for a, b in zip(starts, ends, strict=True))
+    vs = ds if direction is None else _as_tuple(direction)
     if derivative == "finite_difference":
         if fd_step is None or not fd_step > 0:
             raise ArgumentError(f"fd_step must be a positive number, got {fd_step!r}")
-        norms = v.reshape(n, -1).double().norm(dim=1)
+        if len(ends) > 1:
+            raise ArgumentError("the finite-difference derivative takes one input tensor; use "
+                                "derivative='jvp' for a model of several inputs")
+        norms = vs[0].reshape(n, -1).double().norm(dim=1)
     acc = None
-    view = (-1,) + (1,) * (end.dim() - 1)
     for part in _chunks(grid, batch_size):
         e, t, w, slot = grid.part(part)
-        points = interpolate(start, d, e, t)
+        points = tuple(interpolate(a, d, e, t) for a, d in zip(starts, ds, strict=True))
         args = _extra_rows(extra, n, e)
         with torch.enable_grad(), watch(part):
             if derivative == "jvp":
                 with fwad.dual_level():
-                    out = fwad.unpack_dual(tap.run(model, (fwad.make_dual(points, v[e]),),
-                                                   args, "jvp")).primal
+                    duals = tuple(fwad.make_dual(p, v[e]) for p, v in zip(points, vs,
+                                                                         strict=True))
+                    out = fwad.unpack_dual(tap.run(model, duals, args, "jvp")).primal
                 # the backward runs outside the dual level (G's graph holds no dual tensors,
-                # as the tap hands it a plain leaf)
-                (g,) = torch.autograd.grad(select_output(out, target, e).sum(), tap.leaf)
-                tangent = tap.tangent.double()
+                # as the tap hands it plain leaves)
+                gs = _grads(select_output(out, target, e).sum(), tap.leaf)
+                tangents = tuple(tan.double() for tan in tap.tangent)
             else:
-                out = tap.run(model, (points,), args, "leaf")
-                (g,) = torch.autograd.grad(select_output(out, target, e).sum(), tap.leaf)
-                h0 = tap.leaf.detach().double()
+                out = tap.run(model, points, args, "leaf")
+                gs = _grads(select_output(out, target, e).sum(), tap.leaf)
+                h0 = tuple(h.detach().double() for h in tap.leaf)
                 norm = norms[e]
                 safe = torch.where(norm > 0, norm, 1.0)
-                step = (fd_step / safe).to(end.dtype).view(view)
+                step = (fd_step / safe).to(ends[0].dtype).view((-1,) + (1,) *
+                                                                (ends[0].dim() - 1))
                 with torch.no_grad():
-                    tap.run(model, (points + step * v[e],), args, "stop")
-                tangent = (tap.value.double() - h0) * (norm / fd_step).view(
-                    (-1,) + (1,) * (h0.dim() - 1))
-        acc = _accumulate(acc, g.double() * tangent, w, slot, rows)
-    return (acc,)
+                    tap.run(model, (points[0] + step * vs[0][e],), args, "stop")
+                tangents = tuple((h1.double() - h) * (norm / fd_step).view(
+                    (-1,) + (1,) * (h.dim() - 1)) for h1, h in zip(tap.value, h0, strict=True))
+        terms = [g.double() * tan for g, tan in zip(gs, tangents, strict=True)]
+        acc = [_accumulate(None if acc is None else acc[i], term, w, slot, rows)
+               for i, term in enumerate(terms)]
+    return tuple(acc)
 
 
 def layer_path_integral(model: Callable, layer: nn.Module | str | None, start: torch.Tensor,

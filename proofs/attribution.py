@@ -8,7 +8,7 @@ into, F(end) - F(start) and the completeness gap. Exact values print exactly
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import mpmath
@@ -207,8 +207,20 @@ class Attribution:
             "notes": list(self.notes),
         }
 
+    def __repr__(self) -> str:
+        """The fields, with mpmath numbers shown to the ``dps`` digits they were computed to
+        (mpmath's own repr shows its global precision, 15 digits by default)."""
+        def text() -> str:
+            return "Attribution(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}"
+                                              for f in fields(self) if f.repr) + ")"
+
+        if self.engine != "mpmath":
+            return text()
+        with mpmath.workdps(self.dps):
+            return text()
+
     def __str__(self) -> str:
-        digits = min(self.dps, 30) if self.engine == "mpmath" else self.dps
+        digits = self.dps
         width = max(len(v.name) for v in self.variables) if self.variables else 1
         lines = [f"{self.engine} attribution of {self.function} along {self.path}"]
         for v, a in zip(self.variables, self.values):

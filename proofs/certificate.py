@@ -15,8 +15,10 @@ preorder; a piece's ``choices[i]`` gives, for coordinate i, the branch each kink
 (None where the kink is not reached), from which the active form follows. Each
 antiderivative is the integral from the piece's start (it vanishes at u0) and the witness is
 the piece's midpoint. A numerically certified breakpoint sits at the exact midpoint of its
-rational bracket, and the values are then decimals ``Ne-P`` rounded to P places.
-``term``, ``notes``, ``claim`` are commentary for readers and are not checked.
+rational bracket, and the values are then decimals ``Ne-P`` rounded to P places, each total
+within one unit in the last place of the true attribution. Every field is checked by the
+verifier; nothing is written for readers only (a breakpoint's kink and the engine's notes stay
+in the Attribution).
 
 >>> from proofs import Function, integrated_gradients
 >>> D = integrated_gradients(Function("relu(x1 - 1/2)"), [1]).certificate()
@@ -35,11 +37,14 @@ import sympy as sp
 from .errors import IGVerifyError, IntegrationError
 from .exact_form import tidy
 from .kinks import KINDS, branches, is_kink, kinks_of
-from .parse import parse_number
+from .parse import CERTIFICATE_FUNCTIONS
 from .paths import U
 from .precision import BRACKET_EXTRA
+from .verify import CLAIM, FORMAT
 
-FORMAT = "igverify-certificate/1"
+_READABLE = tuple({builder for builder, _, _ in CERTIFICATE_FUNCTIONS.values()
+                   if isinstance(builder, type)} | {sp.Max, sp.Min})
+"""The functions the verifier reads back (a derivation needing others gets no certificate)."""
 
 
 def _s(value: Any) -> str:
@@ -79,9 +84,17 @@ def _derive(expr: sp.Expr, chosen: dict[sp.Expr, int], reached: set) -> sp.Expr:
     return expr.func(*[_derive(a, chosen, reached) for a in expr.args])
 
 
-def _quantum(dps: int) -> int:
-    """Decimal places of numerically certified values: what the breakpoints' brackets allow."""
-    return dps + BRACKET_EXTRA - 3
+_SAMPLES = (sp.Rational(1, 2), sp.Rational(5, 13), sp.Rational(8, 13), sp.Rational(3, 17))
+"""Where in a piece the writer reads the active branches (fractions of its length)."""
+
+
+def _quantum(dps: int, error: Any = 0) -> int:
+    """Decimal places of numerically certified values: what the breakpoints' brackets allow,
+    and no more than the error bound leaves (a total is within one unit of the truth)."""
+    places = dps + BRACKET_EXTRA - 3
+    if error:
+        places = min(places, int(sp.floor(-sp.log(sp.S(error) * 20, 10))))
+    return max(places, 1)
 
 
 def _decimal(value: sp.Expr, places: int) -> str:
@@ -108,6 +121,12 @@ def build(attribution: Any) -> Derivation:
         """A string the verifier reads: algebraic numbers (CRootOf) become names r1, r2, ...
         defined in the certificate's "algebraic" list by polynomial and isolating interval."""
         value = sp.S(value)
+        unreadable = {type(f).__name__ for f in value.atoms(sp.Function)
+                      if not isinstance(f, (sp.CRootOf, *_READABLE))}
+        if unreadable:
+            raise IntegrationError(f"the derivation needs {', '.join(sorted(unreadable))}, "
+                                   "which the certificate verifier does not read; no "
+                                   "certificate")
         for root in sorted(value.atoms(sp.CRootOf), key=str):
             if root not in algebraic:
                 algebraic[root] = sp.Symbol(f"r{len(algebraic) + 1}", real=True)
@@ -121,7 +140,7 @@ def build(attribution: Any) -> Derivation:
     symbols = [sp.Symbol(n, real=True) for n in names]
     kinks = kinks_of(G_expr)
     exact = bool(attribution.exact)
-    places = _quantum(attribution.dps)
+    places = _quantum(attribution.dps, attribution.error)
     # numeric breakpoints move to the exact midpoint of their (rational) bracket
     moved: dict[tuple[int, Any], sp.Expr] = {}
     breakpoints = []
@@ -130,9 +149,8 @@ def build(attribution: Any) -> Derivation:
         if not b.exact:
             u = (b.bracket[0] + b.bracket[1]) / 2
             moved[(b.segment, b.u)] = u
-        entry: dict[str, Any] = {"segment": b.segment, "u": _s(u), "term": b.term,
-                                 "switching": _s(b.switching),
-                                 "changes_gradient": b.changes_gradient}
+        entry: dict[str, Any] = {"segment": b.segment, "u": _s(u),
+                                 "switching": _s(b.switching)}
         if b.exact:
             entry["established"] = "exact root"
         else:
@@ -147,36 +165,40 @@ def build(attribution: Any) -> Derivation:
         u0 = moved.get((p.segment, p.u0), p.u0)
         u1 = moved.get((p.segment, p.u1), p.u1)
         witness = (u0 + u1) / 2
-        point = {v: c.xreplace({U: witness}) for v, c in zip(symbols, seg.components)}
         sub = dict(zip(symbols, seg.components))
         forms, antiderivatives, choices, values = [], [], [], []
         for i, var in enumerate(symbols):
-            chosen = branch_choices(G_expr, point, {var: 1})
-            reached: set = set()
-            form = _derive(G_expr, chosen, reached)
-            choices.append([chosen[k] if k in reached else None for k in kinks])
-            integrand = (sp.diff(form, var).xreplace(sub) * derivs[i] if derivs[i] != 0
-                         else sp.S(0))
-            G = _antiderivative(sp.expand(integrand) if integrand.is_polynomial(U)
-                                else integrand)
-            G = G - G.xreplace({U: u0})  # the integral from u0: G(u0) = 0
-            value = G.xreplace({U: u1})
-            engine = p.values[i]
-            gap = value - engine
-            if not (gap == 0 or (gap.is_number and abs(sp.N(gap, 40)) <= max(
-                    sp.Float(10) ** -20, attribution.error * 10) * max(1, abs(sp.N(engine))))):
+            # the branches at a point of the piece where none ties (the midpoint may sit at
+            # an isolated tie): the first whose integral is the engine's
+            for fraction in _SAMPLES:
+                at = u0 + fraction * (u1 - u0)
+                point = {v: c.xreplace({U: at}) for v, c in zip(symbols, seg.components)}
+                chosen = branch_choices(G_expr, point, {var: 1})
+                reached: set = set()
+                form = _derive(G_expr, chosen, reached)
+                integrand = (sp.diff(form, var).xreplace(sub) * derivs[i] if derivs[i] != 0
+                             else sp.S(0))
+                G = _antiderivative(sp.expand(integrand) if integrand.is_polynomial(U)
+                                    else integrand)
+                G = G - G.xreplace({U: u0})  # the integral from u0: G(u0) = 0
+                value = G.xreplace({U: u1})
+                engine = p.values[i]
+                gap = value - engine
+                if gap == 0 or (gap.is_number and abs(sp.N(gap, 40)) <= max(
+                        sp.Float(10) ** -20, attribution.error * 10) * max(1, abs(sp.N(
+                            engine)))):
+                    break
+            else:
                 raise IntegrationError(
                     f"the certificate's integral over piece u in [{u0}, {u1}] of segment "
                     f"{p.segment} ({sp.N(value, 15)}) does not match the engine's "
                     f"({sp.N(engine, 15)}); no certificate")
+            choices.append([chosen[k] if k in reached else None for k in kinks])
+            totals[i] += value
             if exact:
-                value = tidy(value)
-                totals[i] += value
-                values.append(_s(value))
+                values.append(_s(tidy(value)))
             else:
-                stated = _decimal(value, places)
-                totals[i] += parse_number(stated)
-                values.append(stated)
+                values.append(_decimal(value, places))
             forms.append(_s(form))
             antiderivatives.append(_s(G))
         pieces.append({"segment": p.segment, "u0": _s(u0), "u1": _s(u1),
@@ -192,8 +214,7 @@ def build(attribution: Any) -> Derivation:
         gap = _decimal(sp.Add(*totals) - delta, places)
     data = {
         "format": FORMAT,
-        "claim": "path-method attributions A_i = integral over the path of dF/dx_i dx_i "
-                 "(Sundararajan, Taly & Yan (2017); Lundstrom, Huang & Razaviyayn (2022))",
+        "claim": CLAIM,
         "function": text,
         "variables": names,
         "kinks": [_s(k) for k in kinks],
@@ -208,7 +229,6 @@ def build(attribution: Any) -> Derivation:
         "algebraic": [_algebraic_entry(root, name) for root, name in algebraic.items()],
         "exact": exact,
         "decimal_places": None if exact else places,
-        "notes": list(attribution.notes),
     }
     return Derivation(data)
 
@@ -262,8 +282,7 @@ class Derivation:
         for b in d["breakpoints"]:
             where = (f"exact root of {b['switching']}" if b["established"] == "exact root" else
                      f"sign change of {b['switching']} on [{', '.join(b['interval'])}]")
-            mark = "" if b["changes_gradient"] else " (F's gradient does not change)"
-            lines.append(f"breakpoint: segment {b['segment']}, u = {b['u']}: {where}{mark}")
+            lines.append(f"breakpoint: segment {b['segment']}, u = {b['u']}: {where}")
         for p in d["pieces"]:
             lines.append(f"piece: segment {p['segment']}, u in [{p['u0']}, {p['u1']}], "
                          f"witness u = {p['witness']}")

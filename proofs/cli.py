@@ -21,7 +21,8 @@ from .errors import DimensionError, IGVerifyError, ParseError, PathError
 from .function import Function, as_point
 from .parse import MAX_LENGTH, parse_expression, parse_point
 from .paths import parse_path
-from .shell import ArgumentParser, run
+from .precision import DEFAULT_DPS
+from .shell import ArgumentParser, TimeLimitExceeded, run, time_limit
 
 T = TypeVar("T")
 
@@ -34,6 +35,9 @@ def join_option_values(argv: Sequence[str], options: Sequence[str] = VALUE_OPTIO
                        ) -> list[str]:
     """``["--input", "-1,2"]`` -> ``["--input=-1,2"]``: argparse would read "-1,2" as an option.
 
+    A point typed with spaces (``--input 1, 2``: the shell splits it) is a user error that
+    says what to type.
+
     >>> join_option_values(["f", "--input", "-1,2", "--json"])
     ['f', '--input=-1,2', '--json']
     """
@@ -42,6 +46,17 @@ def join_option_values(argv: Sequence[str], options: Sequence[str] = VALUE_OPTIO
     i = 0
     while i < len(args):
         arg = args[i]
+        name, eq, value = arg.partition("=")
+        if not eq and arg in options and i + 1 < len(args):
+            name, value = arg, args[i + 1]
+        if name in ("--input", "--baseline") and value.rstrip().endswith(",") \
+                and i + 1 + (not eq) < len(args) \
+                and not args[i + 1 + (not eq)].startswith("--"):
+            rest = args[i + 1 + (not eq)]
+            typed = f"{value} {rest}"
+            raise ParseError(f"{name} {typed}: the shell split the point at its space",
+                             hint=f"type {name} {typed.replace(' ', '')} (no spaces) or quote "
+                                  f"it: {name} \"{typed}\"")
         if arg in options and i + 1 < len(args) and args[i + 1].startswith("-") \
                 and not args[i + 1].startswith("--"):
             out.append(f"{arg}={args[i + 1]}")
@@ -89,9 +104,9 @@ def _add_attribute(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--path", default="straight",
                    help="straight (default) | polyline:0,0;1,0;1,1 | curve:t,t**2 (in t)")
     a.add_argument("--engine", choices=ENGINES, default="symbolic")
-    a.add_argument("--dps", type=int, default=50,
+    a.add_argument("--dps", type=int, default=DEFAULT_DPS,
                    help="digits: of the mpmath engine's values, and of the symbolic engine's "
-                        "numerically certified breakpoints (50)")
+                        f"numerically certified breakpoints ({DEFAULT_DPS})")
     a.add_argument("--max-size", type=int, default=MAX_LENGTH, metavar="CHARS",
                    help=f"longest EXPR accepted, in characters ({MAX_LENGTH:,})")
     a.add_argument("--json", action="store_true", help="print one JSON object")
@@ -110,31 +125,41 @@ def _add_attribute(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_verify(sub: argparse._SubParsersAction) -> None:
-    v = sub.add_parser("verify", help="re-check a certificate written by attribute "
+    from .verify import TIMEOUT
+
+    v = sub.add_parser("verify", help="re-check certificates written by attribute "
                                       "--certificate",
-                       description="Re-checks a certificate independently of the engines: "
-                                   "exit 0 when it holds, 1 naming the first step that does "
-                                   "not, 2 when FILE is not a certificate.")
-    v.add_argument("file", metavar="FILE", help="the JSON certificate")
+                       description="Re-checks certificates independently of the engines: "
+                                   "exit 0 when all hold, 1 naming the first step that does "
+                                   "not, 2 when a FILE is not a certificate or a check is "
+                                   "beyond the verifier's limits.")
+    v.add_argument("files", nargs="+", metavar="FILE", help="the JSON certificates")
     v.add_argument("--text", action="store_true", help="also print the derivation")
+    v.add_argument("--timeout", type=float, default=TIMEOUT,
+                   help=f"give up after this many seconds ({TIMEOUT:g})")
     v.set_defaults(handler=_verify)
 
 
 def _verify(args: argparse.Namespace) -> int:
     from .verify import verify_file
 
-    failure = verify_file(args.file)
-    if failure is not None:
-        print(f"certificate does NOT hold: {failure}")
-        return 1
-    print(f"certificate holds: {args.file}")
-    if args.text:
-        import json as _json
+    for name in args.files:
+        failure = verify_file(name, timeout=None)  # the shell's --timeout bounds all files
+        if failure is not None:
+            print(f"certificate does NOT hold: {name}: {failure}")
+            return 1
+        print(f"certificate holds: {name}")
+        if args.text:
+            from .certificate import Derivation
 
-        from .certificate import Derivation
+            with open(name, encoding="utf-8") as source:
+                data = json.load(source)
+            if isinstance(data, dict) and data.get("kind") == "network":
+                from .verify_network import summary
 
-        with open(args.file, encoding="utf-8") as source:
-            print(Derivation(_json.load(source)).text())
+                print(summary(data))
+            else:
+                print(Derivation(data).text())
     return 0
 
 
@@ -166,11 +191,16 @@ def main(argv: Sequence[str] | None = None) -> int:
       completeness gap = 0
     0
     """
-    argv = join_option_values(sys.argv[1:] if argv is None else argv)
-    args = _build_parser().parse_args(argv)
-    timeout = getattr(args, "timeout", None)
-    return run(lambda _: args.handler(args), timeout=timeout,
-               timeout_hint="try --engine mpmath, a simpler function or a larger --timeout")
+    def command(argv: Sequence[str] | None) -> int:
+        args = _build_parser().parse_args(join_option_values(
+            sys.argv[1:] if argv is None else argv))
+        hint = "give a larger --timeout" if args.command == "verify" else \
+            "try --engine mpmath, a simpler function or a larger --timeout"
+        with time_limit(getattr(args, "timeout", None), lambda: TimeLimitExceeded(
+                f"gave up after {args.timeout:g} s", hint)):
+            return args.handler(args)
+
+    return run(command, argv)
 
 
 def _attribute(args: argparse.Namespace) -> int:

@@ -36,8 +36,10 @@ import sympy as sp
 from .attribution import Attribution
 from .engines import attribute
 from .errors import DimensionError, IGVerifyError
-from .function import Function, as_point, kinks_of
+from .function import Function, as_point
+from .kinks import kinks_of
 from .paths import Path, Segment, U, straight
+from .precision import DEFAULT_DPS
 
 __all__ = ["compose_path", "conductance"]
 
@@ -99,7 +101,7 @@ def compose_path(H: Sequence[Function | str | sp.Expr], path: Path,
 
 def conductance(H: Sequence[Function | str | sp.Expr], G: Function | str | sp.Expr,
                 path: Path | Sequence[object], baseline: Sequence[object] | None = None,
-                engine: str = "symbolic", dps: int = 50, timeout: float | None = None,
+                engine: str = "symbolic", dps: int = DEFAULT_DPS, timeout: float | None = None,
                 variables: Sequence[str | sp.Symbol] | None = None) -> Attribution:
     """Conductance of each unit h_j of the layer H (a list of Functions of x) for F = G(H(x)):
     the path method of ``G`` (a Function of m variables, one per unit) along H o gamma.

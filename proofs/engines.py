@@ -52,7 +52,15 @@ from .function import Function, as_point
 from .kinks import branches, innermost_kinks, is_kink, takes_largest
 from .onesided import directional_branch
 from .paths import Path, Segment, U, straight
-from .precision import COMPARE_DIGITS, GUARD, SAFETY, bracket_width, numeric_value, working
+from .precision import (
+    COMPARE_DIGITS,
+    DEFAULT_DPS,
+    GUARD,
+    SAFETY,
+    bracket_width,
+    numeric_value,
+    working,
+)
 from .roots import _precision, as_rational_poly, identically_zero, sign_changes, to_mpf
 from .shell import time_limit
 
@@ -667,7 +675,7 @@ def _engine_class(engine: str) -> type[_Engine]:
 
 
 def attribute(function: Function | str | sp.Expr, path: Path, engine: str = "symbolic",
-              dps: int = 50, timeout: float | None = None) -> Attribution:
+              dps: int = DEFAULT_DPS, timeout: float | None = None) -> Attribution:
     """The path-method attribution of ``function`` along ``path``.
 
     ``engine="symbolic"`` gives exact values; ``engine="mpmath"`` gives ``dps``
@@ -700,7 +708,7 @@ def attribute(function: Function | str | sp.Expr, path: Path, engine: str = "sym
 
 def integrated_gradients(function: Function | str | sp.Expr, input: Sequence[object],
                          baseline: Sequence[object] | None = None, engine: str = "symbolic",
-                         dps: int = 50, timeout: float | None = None) -> Attribution:
+                         dps: int = DEFAULT_DPS, timeout: float | None = None) -> Attribution:
     """Integrated Gradients: the path method of the straight path from baseline to input.
 
     The baseline defaults to the origin.

@@ -57,9 +57,17 @@ class IntegrationError(IGVerifyError, ArithmeticError):
     """An engine could not evaluate a path integral (e.g. no closed form exists)."""
 
 
+class CertificateError(IGVerifyError, ValueError):
+    """A certificate that is not one: bad JSON, missing fields, unreadable expressions."""
+
+
 class MissingDependencyError(IGVerifyError, ImportError):
     """An optional package a feature needs is not installed; the message says how to install it.
 
     >>> str(MissingDependencyError("numeric/ needs PyTorch", "pip install torch"))
     'numeric/ needs PyTorch; pip install torch'
     """
+
+
+class LimitError(CertificateError):
+    """A certificate check beyond the verifier's limits (precision, magnitude, size, time)."""

@@ -88,7 +88,7 @@ def takes_largest(kink: sp.Expr) -> bool:
 
 
 def _exact_order(a: Any, b: Any) -> int:
-    return (a > b) - (a < b)
+    return 1 if a > b else -1 if a < b else 0
 
 
 def choose(values: Sequence[Any], slopes: Sequence[Any], largest: bool = True,
@@ -104,6 +104,8 @@ def choose(values: Sequence[Any], slopes: Sequence[Any], largest: bool = True,
     [0]
     >>> choose([0.0, 0.0], [1.0, 1.0])             # tied in value and slope: both
     [0, 1]
+    >>> choose([sp.Integer(0), sp.Integer(0)], [sp.Integer(0), sp.Integer(1)])  # sympy numbers
+    [1]
     """
     if len(values) != len(slopes) or not values:
         raise ValueError("choose needs one slope per value, and at least one branch")

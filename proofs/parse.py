@@ -36,6 +36,9 @@ _AST_DEPTH_CAP = 200_000
 MAX_INTEGER_DIGITS = 400
 MAX_EXPONENT = 1_000
 MAX_RESULT_DIGITS = 5_000
+MAX_EXP_ARGUMENT = 10_000
+"""Largest number whose exp is read (larger ones, e^(e^(e^3)), need millions of digits to
+evaluate anything of them: sympy would compute for hours)."""
 
 _DEFAULT_VARIABLE = re.compile(r"x(\d+)\Z")
 
@@ -149,9 +152,16 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int, int | None]] = {
     "Min": (_min, 1, None),
 }
 
+CERTIFICATE_FUNCTIONS = {**FUNCTIONS, "asin": (sp.asin, 1, 1), "acos": (sp.acos, 1, 1),
+                         "atan": (sp.atan, 1, 1)}
+"""What certificates may also contain (roots and antiderivatives): ``parse_expression(...,
+functions=CERTIFICATE_FUNCTIONS)``."""
+
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_OPERATOR_SYMBOLS = {ast.BitXor: "^", ast.BitAnd: "&", ast.BitOr: "|", ast.Mod: "%",
+                     ast.FloorDiv: "//", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>"}
 
 
 def _describe(node: ast.AST) -> str:
@@ -174,7 +184,9 @@ class _Builder:
     """Rebuilds a whitelisted Python AST as a sympy expression."""
 
     def __init__(self, source: str, symbols: dict[str, sp.Symbol], default_variables: bool,
-                 max_nodes: int = MAX_LENGTH, unknown_hint: str | None = None):
+                 max_nodes: int = MAX_LENGTH, unknown_hint: str | None = None,
+                 functions: dict | None = None):
+        self.functions = FUNCTIONS if functions is None else functions
         self.source = source
         self.symbols = symbols
         self.default_variables = default_variables
@@ -192,9 +204,32 @@ class _Builder:
             return ast.get_source_segment(self.source, node)
         return self.lines[node.lineno - 1][node.col_offset:node.end_col_offset].decode()
 
-    def fail(self, message: str, node: ast.AST | None = None, hint: str | None = None):
-        col = getattr(node, "col_offset", None) if node is not None else None
+    def fail(self, message: str, node: ast.AST | None = None, hint: str | None = None,
+             col: int | None = None):
+        if col is None:
+            col = getattr(node, "col_offset", None) if node is not None else None
         raise ParseError(message, self.source, col, hint)
+
+    def operator_not_allowed(self, node: ast.BinOp) -> None:
+        """Name the operator by its symbol, at its own column; for ^, say to use ** first."""
+        col, symbol = None, _OPERATOR_SYMBOLS.get(type(node.op), type(node.op).__name__)
+        if node.lineno == node.end_lineno == node.left.end_lineno == node.right.lineno:
+            line = self.segment(node) or ""
+            start = node.left.end_col_offset - node.col_offset
+            gap = line[start:node.right.col_offset - node.col_offset]
+            match = re.search(r"[^\s()]+", gap)  # the operator, past closing parentheses
+            if match:
+                col = node.left.end_col_offset + match.start()
+                symbol = match.group()
+        if isinstance(node.op, ast.BitXor):
+            example = None
+            if isinstance(node.left, (ast.Name, ast.Constant)) and \
+                    isinstance(node.right, (ast.Name, ast.Constant)):
+                example = f"{self.segment(node.left)}**{self.segment(node.right)}"
+            self.fail(f"use ** for powers, not '{symbol}'", node,
+                      f"e.g. {example}" if example else None, col=col)
+        self.fail(f"'{symbol}' is not allowed", node, "use + - * / ** and the listed functions",
+                  col=col)
 
     def build(self, node: ast.AST, depth: int = 0) -> sp.Expr:
         self.nodes += 1
@@ -243,21 +278,35 @@ class _Builder:
         if self.default_variables and _DEFAULT_VARIABLE.match(ident):
             self.symbols[ident] = sp.Symbol(ident, real=True)
             return self.symbols[ident]
-        if ident in FUNCTIONS:
+        if ident in self.functions:
             self.fail(f"'{ident}' is a function; call it as {ident}(...)", node)
         if self.unknown_hint is not None:
             self.fail(f"unknown name '{ident}'", node, self.unknown_hint)
-        allowed = ", ".join(self.symbols) if self.symbols else "x1, x2, ..."
+        if self.default_variables:  # x1, x2, ... by default: say how to name them
+            names = ",".join(self.undeclared())
+            self.fail(f"unknown name '{ident}'", node,
+                      f"name the variables in order: --vars {names} on the command line, "
+                      f"variables={names.split(',')} in Python (default x1, x2, ...)")
         self.fail(f"unknown name '{ident}'", node,
-                  f"variables are {allowed}; constants pi, E"
-                  + ("" if self.default_variables else "; declare others with --vars"))
+                  f"variables are {', '.join(self.symbols)}; constants pi, E; declare others "
+                  "with --vars")
+
+    def undeclared(self) -> list[str]:
+        """The names in the source that are neither x1, x2, ... nor functions or constants,
+        in the order they first appear."""
+        found: dict[str, tuple[int, int]] = {}
+        for n in ast.walk(ast.parse(self.source.strip(), mode="eval")):
+            if isinstance(n, ast.Name) and n.id not in FUNCTIONS and n.id not in CONSTANTS \
+                    and not _DEFAULT_VARIABLE.match(n.id):
+                found.setdefault(n.id, (n.lineno, n.col_offset))
+                found[n.id] = min(found[n.id], (n.lineno, n.col_offset))
+        return sorted(found, key=found.get)
 
     def binary(self, node: ast.BinOp, depth: int) -> sp.Expr:
         if isinstance(node.op, (ast.Add, ast.Sub)):
             return self.sum(node, depth)
         if type(node.op) not in _BINARY:
-            hint = "use ** for powers" if isinstance(node.op, ast.BitXor) else None
-            self.fail(f"operator {type(node.op).__name__} is not allowed", node, hint)
+            self.operator_not_allowed(node)
         left = self.build(node.left, depth + 1)
         right = self.build(node.right, depth + 1)
         if isinstance(node.op, ast.Add):
@@ -308,14 +357,14 @@ class _Builder:
 
     def call(self, node: ast.Call, depth: int) -> sp.Expr:
         if not isinstance(node.func, ast.Name):
-            self.fail(f"only calls of {', '.join(sorted(FUNCTIONS))} are allowed", node)
+            self.fail(f"only calls of {', '.join(sorted(self.functions))} are allowed", node)
         fname = node.func.id
-        if fname not in FUNCTIONS:
+        if fname not in self.functions:
             self.fail(f"unknown function '{fname}'", node,
-                      "allowed: " + ", ".join(sorted(FUNCTIONS)))
+                      "allowed: " + ", ".join(sorted(self.functions)))
         if node.keywords:
             self.fail(f"keyword arguments are not allowed in {fname}(...)", node)
-        builder, low, high = FUNCTIONS[fname]
+        builder, low, high = self.functions[fname]
         count = len(node.args)
         if count < low or (high is not None and count > high):
             wanted = str(low) if high == low else (f"{low} or more" if high is None
@@ -324,6 +373,8 @@ class _Builder:
         args = [self.build(arg, depth + 1) for arg in node.args]
         if fname == "leaky_relu" and len(args) == 2 and not args[1].is_number:
             self.fail("leaky_relu(z, slope): the slope must be a number", node.args[1])
+        if fname == "exp" and args[0].is_number and abs(sp.N(args[0], 15)) > MAX_EXP_ARGUMENT:
+            self.fail(f"exp of a number above {MAX_EXP_ARGUMENT:,} (the limit)", node)
         if fname == "log" and args[0].is_number and not args[0].is_positive:
             self.fail("log of a non-positive number", node)
         if fname == "sqrt" and args[0].is_number and args[0].is_negative:
@@ -399,8 +450,8 @@ def _variable_symbols(variables: Sequence[str | sp.Symbol]) -> dict[str, sp.Symb
 
 
 def parse_expression(text: str, variables: Sequence[str | sp.Symbol] | None = None,
-                     max_size: int | None = None, unknown_hint: str | None = None
-                     ) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+                     max_size: int | None = None, unknown_hint: str | None = None,
+                     functions: dict | None = None) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     """Parse ``text`` into a sympy expression and its ordered variables.
 
     Without ``variables`` the names ``x1, x2, ...`` are the variables, ordered by
@@ -408,7 +459,8 @@ def parse_expression(text: str, variables: Sequence[str | sp.Symbol] | None = No
     is a function of two variables). With ``variables`` only those names are
     accepted, in the given order. ``max_size`` bounds the length in characters (and the
     number of syntax nodes; default :data:`MAX_LENGTH`); ``unknown_hint`` replaces the
-    advice given for an unknown name.
+    advice given for an unknown name; ``functions`` replaces :data:`FUNCTIONS` (e.g. by
+    :data:`CERTIFICATE_FUNCTIONS`).
 
     >>> parse_expression("relu(x - 1) * y", variables=["x", "y"])
     (y*Max(0, x - 1), (x, y))
@@ -420,7 +472,7 @@ def parse_expression(text: str, variables: Sequence[str | sp.Symbol] | None = No
     text = text.strip()
     default = variables is None
     symbols = {} if default else _variable_symbols(variables)
-    builder = _Builder(text, symbols, default, limit, unknown_hint)
+    builder = _Builder(text, symbols, default, limit, unknown_hint, functions)
     expr = builder.build(tree)
     if default:
         indices = sorted(int(_DEFAULT_VARIABLE.match(n).group(1)) for n in symbols)
@@ -468,14 +520,36 @@ def parse_number(text: str | int | float | sp.Expr) -> sp.Expr:
     return value
 
 
-def parse_point(text: str | Sequence) -> tuple[sp.Expr, ...]:
-    """Parse a point ``"1, 1/2"`` (or a sequence of numbers) into exact coordinates.
+def _unbracket(text: str) -> str:
+    """``[a, b]`` -> ``a, b``; ``(a, b)`` -> ``a, b`` when the outer parentheses hold the
+    whole point (not ``(1+1)*2, 3``)."""
+    if len(text) > 1 and text[0] == "[" and text[-1] == "]":
+        return text[1:-1]
+    if len(text) > 1 and text[0] == "(" and text[-1] == ")":
+        depth, comma = 0, False
+        for i, ch in enumerate(text):
+            depth += (ch == "(") - (ch == ")")
+            if depth == 0 and i < len(text) - 1:
+                return text  # the first parenthesis closes before the end
+            comma |= ch == "," and depth == 1
+        if comma:
+            return text[1:-1]
+    return text
 
-    >>> parse_point("1, 1/2")
-    (1, 1/2)
+
+def parse_point(text: str | Sequence) -> tuple[sp.Expr, ...]:
+    """Parse a point ``"1, 1/2"`` (or a sequence of numbers) into exact coordinates; the
+    point may be written in brackets, ``"[1, 1/2]"`` or ``"(1, 1/2)"``.
+
+    >>> parse_point("1, 1/2"), parse_point("[-1, 2]")
+    ((1, 1/2), (-1, 2))
     """
     if isinstance(text, str):
-        parts = [p for p in text.replace(";", ",").split(",")]
+        inner = _unbracket(text.strip())
+        if "[" in inner or "]" in inner:
+            raise ParseError(f"cannot read the point '{text}'",
+                             hint="write its coordinates separated by commas, e.g. 1,1/2")
+        parts = [p for p in inner.replace(";", ",").split(",")]
         if not text.strip() or any(not p.strip() for p in parts):
             raise ParseError(f"cannot read the point '{text}'", hint="write e.g. 1,1/2")
         return tuple(parse_number(p) for p in parts)

@@ -196,17 +196,31 @@ class Path:
         if kinds == {"straight"}:
             pts = [self.segments[0].start] + [s.end for s in self.segments]
             return "Path(" + " -> ".join(_fmt(p) for p in pts) + ")"
+        if len(self.segments) == 1:  # one curve: its parameter is t, as the user wrote it
+            return f"Path(t -> {_fmt(_in_t(self.segments[0].components))}, t in [0, 1])"
         return "Path(" + " ; ".join(_fmt(s.components) for s in self.segments) + ")"
 
     def describe(self) -> list[str]:
-        """One line per segment, for derivations."""
+        """One line per segment, for derivations (a single curve in t, as typed; the
+        segments of a longer path in their local parameter u).
+
+        >>> curve(["t", "t**2"]).describe()
+        ['segment 1: t -> (t, t**2), t in [0, 1]']
+        """
         lines = []
         for k, s in enumerate(self.segments):
             if s.kind == "straight":
                 lines.append(f"segment {k + 1}: {_fmt(s.start)} -> {_fmt(s.end)}")
+            elif len(self.segments) == 1:
+                lines.append(f"segment {k + 1}: t -> {_fmt(_in_t(s.components))}, t in [0, 1]")
             else:
                 lines.append(f"segment {k + 1}: u -> {_fmt(s.components)}, u in [0, 1]")
         return lines
+
+
+def _in_t(components: Sequence[sp.Expr]) -> tuple[sp.Expr, ...]:
+    """A one-segment path's components in t (its local parameter u is t there)."""
+    return tuple(sp.S(c).xreplace({U: T}) for c in components)
 
 
 def _fmt(point: Sequence[sp.Expr]) -> str:

@@ -38,6 +38,7 @@ from .kinks import branches
 from .parse import parse_point
 from .paths import Path, parse_path, straight
 from .paths import U as _U
+from .precision import DEFAULT_DPS
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not by the CLI's parser
     from matplotlib.figure import Figure
@@ -55,8 +56,8 @@ _MAX_PANELS = 12
 def plot(function: Function | str | sp.Expr, path: Path | str | None = None, *,
          input: Sequence[object] | str | None = None,
          baseline: Sequence[object] | str | None = None,
-         variables: Sequence[str] | None = None, engine: str = "symbolic", dps: int = 30,
-         samples: int = 300, title: str | None = None) -> Figure:
+         variables: Sequence[str] | None = None, engine: str = "symbolic",
+         dps: int = DEFAULT_DPS, samples: int = 300, title: str | None = None) -> Figure:
     """A figure of F, the path and the attribution's pieces (see the module docstring).
 
     ``path`` is a :class:`Path`, a command-line spec (``"straight"``,
@@ -68,7 +69,16 @@ def plot(function: Function | str | sp.Expr, path: Path | str | None = None, *,
     >>> fig = plot("max(0, x - 1/2)", input=[1], variables=["x"])
     >>> len(fig.axes), fig.axes[2].get_ylabel()
     (3, "dF/dx(gamma(t)) gamma'(t)")
+    >>> fig.axes[0].get_title(loc="left").splitlines()[0]   # F as it was typed
+    'F = max(0, x - 1/2)'
     """
+    return _draw(function, path, input, baseline, variables, engine, dps, samples, title)[0]
+
+
+def _draw(function: Function | str | sp.Expr, path: Path | str | None, input: object,
+          baseline: object, variables: Sequence[str] | None, engine: str, dps: int,
+          samples: int, title: str | None) -> tuple[Figure, str]:
+    """The figure, and why the attribution is undefined ("" when it is defined)."""
     F = function if isinstance(function, Function) else Function(function, variables)
     gamma = _path(F, path, input, baseline)
     if samples < 20 or samples > 5000:
@@ -78,7 +88,9 @@ def plot(function: Function | str | sp.Expr, path: Path | str | None = None, *,
         failure = ""
     except NotDifferentiableError as exc:
         result, failure = None, " ".join(str(exc).split())
-    heading = title if title is not None else f"F = {_short(F.expr, 60)}"
+    typed = " ".join(function.split()) if isinstance(function, str) else ""
+    shown = typed if typed and len(typed) <= 60 else _short(F.expr, 60)
+    heading = title if title is not None else f"F = {shown}"
     summary = _summary(result, failure)
     if F.dimension == 1:
         fig = _plot_one(F, gamma, result, samples)
@@ -88,7 +100,7 @@ def plot(function: Function | str | sp.Expr, path: Path | str | None = None, *,
         fig = _plot_many(F, gamma, result, samples)
     fig.axes[0].set_title(heading + "\n" + summary, fontsize=_TITLE, loc="left")
     fig.tight_layout()
-    return fig
+    return fig, failure
 
 
 # ------------------------------------------------------------------------------- inputs
@@ -429,7 +441,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--path", default="straight",
                    help="straight (default) | polyline:0,0;1,0;1,1 | curve:t,t**2")
     p.add_argument("--engine", choices=ENGINES, default="symbolic")
-    p.add_argument("--dps", type=int, default=30, help="digits for the mpmath engine (30)")
+    p.add_argument("--dps", type=int, default=DEFAULT_DPS,
+                   help=f"digits for the mpmath engine ({DEFAULT_DPS})")
     p.add_argument("--title", help="the figure's first title line (default 'F = EXPR')")
     p.add_argument("--out", required=True, metavar="FILE.png", help="where to write the PNG")
     p.add_argument("--timeout", type=float, default=120.0,
@@ -439,17 +452,22 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> int:
-    """``python -m proofs plot``: write the figure, print where it went."""
+    """``python -m proofs plot``: write the figure, print where it went. Where the attribution
+    is undefined (F not differentiable along the path) the figure is written all the same and
+    the command fails with status 2, saying why."""
     out = str(args.out)
     if not out.lower().endswith(".png"):
         raise IGVerifyError(f"--out must name a .png file, got {out!r}")
     variables = [v.strip() for v in args.vars.split(",")] if args.vars else None
-    fig = plot(args.expr, args.path, input=args.input, baseline=args.baseline,
-               variables=variables, engine=args.engine, dps=args.dps, title=args.title)
+    fig, failure = _draw(args.expr, args.path, args.input, args.baseline, variables,
+                         args.engine, args.dps, 300, args.title)
     try:
         fig.savefig(out, format="png", dpi=100)
     except OSError as exc:
         raise IGVerifyError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(out)
+    if failure:
+        raise NotDifferentiableError(f"the attribution is undefined: {failure}",
+                                     f"the figure in {out} shows where")
     return 0
 

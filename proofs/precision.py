@@ -28,6 +28,9 @@ from typing import Any
 import mpmath
 import sympy as sp
 
+DEFAULT_DPS = 50
+"""The default ``dps`` of every engine, function and command line of proofs."""
+
 GUARD = 10
 """Guard digits added to the requested dps for all intermediate numeric work."""
 

@@ -3,10 +3,11 @@
 * :class:`ArgumentParser`: argparse whose usage errors are one line on stderr and exit 2;
 * :func:`run`: runs a CLI's ``main``; a user error (:class:`~proofs.errors.IGVerifyError`)
   becomes one line on stderr and exit status 2, a closed pipe (``| head``) ends quietly,
-  Ctrl-C exits 130, and ``timeout`` bounds the run through :class:`time_limit`;
+  Ctrl-C exits 130;
 * :class:`time_limit`: the one timer (SIGALRM, main thread, Unix), nesting inside an outer
   one, used by the CLIs and by the exact engines' ``timeout=``;
-* :func:`progress`: a tqdm progress bar on stderr when stderr is a terminal, silence otherwise.
+* :class:`Progress` and :func:`progress`: a tqdm progress bar on stderr when stderr is a
+  terminal, silence otherwise (long exact walks and long commands).
 
 It imports neither sympy nor matplotlib, so ``python -m numeric --help`` stays quick.
 
@@ -29,7 +30,7 @@ from typing import TypeVar
 
 from .errors import IGVerifyError
 
-__all__ = ["ArgumentParser", "TimeLimitExceeded", "progress", "run", "time_limit"]
+__all__ = ["ArgumentParser", "Progress", "TimeLimitExceeded", "progress", "run", "time_limit"]
 
 T = TypeVar("T")
 
@@ -102,14 +103,12 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None,
-        timeout: float | None = None,
-        timeout_hint: str = "simplify the input or give a larger --timeout") -> int:
+def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
     """Run a CLI's ``main(argv)``; return its exit status.
 
-    User errors become one stderr line and status 2; ``timeout`` seconds bound the run (a
-    :class:`TimeLimitExceeded`, status 2); a closed pipe ends with status 0; Ctrl-C with 130.
-    Internal bugs keep their traceback.
+    User errors (a :class:`TimeLimitExceeded` from :class:`time_limit` among them) become one
+    stderr line and status 2; a closed pipe ends with status 0; Ctrl-C with 130. Internal
+    bugs keep their traceback.
 
     >>> def main(argv):
     ...     raise IGVerifyError("bad input", "type something else")
@@ -119,12 +118,8 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
     >>> status, err.getvalue()
     (2, 'error: bad input; type something else\\n')
     """
-    def expire() -> TimeLimitExceeded:
-        return TimeLimitExceeded(f"gave up after {timeout:g} s", timeout_hint)
-
     try:
-        with time_limit(timeout, expire):
-            return main(argv)
+        return main(argv)
     except IGVerifyError as exc:
         sys.stderr.write(f"error: {one_line(exc)}\n")
         return 2
@@ -142,27 +137,59 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
         return 0
 
 
+class Progress:
+    """A tqdm progress bar on stderr while stderr is a terminal (or ``enabled=True``);
+    nothing at all in pipes, logs and tests, or without tqdm. ``update(n, **postfix)`` counts
+    and shows a few numbers beside the bar; ``close()`` (or leaving a ``with``) removes it.
+
+    >>> with Progress(total=2, desc="demo") as bar:
+    ...     bar.update(2, regions=5)
+    >>> bar.count
+    2
+    """
+
+    def __init__(self, total: int | None = None, desc: str = "", unit: str = "it",
+                 enabled: bool | None = None) -> None:
+        self.count = 0
+        self.bar = None
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        if enabled:
+            try:
+                from tqdm import tqdm
+            except ImportError:  # pragma: no cover - tqdm comes with the torch extra
+                return
+            self.bar = tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr)
+
+    def update(self, n: int = 1, **postfix: object) -> None:
+        self.count += n
+        if self.bar is not None:
+            if postfix:
+                self.bar.set_postfix(postfix, refresh=False)
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def progress(items: Iterable[T], total: int | None = None, desc: str = "",
              unit: str = "it", enabled: bool | None = None) -> Iterator[T]:
-    """``items`` with a tqdm bar on stderr when stderr is a terminal (or ``enabled=True``).
-
-    Off in pipes, logs and tests; off as well when tqdm is not installed.
+    """``items`` counted by a :class:`Progress` bar (shown only on a terminal).
 
     >>> list(progress(range(3), desc="demo"))
     [0, 1, 2]
     """
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if enabled:
-        try:
-            from tqdm import tqdm
-        except ImportError:  # pragma: no cover - tqdm is a dependency
-            enabled = False
-    if not enabled:
-        yield from items
-        return
-    bar = tqdm(items, total=total, desc=desc, unit=unit, leave=False, file=sys.stderr)
-    try:
-        yield from bar
-    finally:
-        bar.close()
+    if total is None and hasattr(items, "__len__"):
+        total = len(items)  # type: ignore[arg-type]
+    with Progress(total, desc, unit, enabled) as bar:
+        for item in items:
+            yield item
+            bar.update()

@@ -10,10 +10,11 @@ re-checks with exact arithmetic (python-flint):
 
 1. the weights file is the one named, by its SHA-256;
 2. the breakpoints are rationals increasing in (0, 1), and there is one pattern per piece;
-3. on every piece, at its midpoint, every kink argument (a ReLU's input; a max-pool's chosen
-   entry minus each other entry) is affine in t under the stated pattern, and the stated
-   branch holds on the whole closed piece (checked at both ends): a ReLU bit 1 needs its
-   input >= 0 there, bit 0 needs it <= 0, a max-pool's chosen entry is >= every other entry.
+3. on every piece, under the stated pattern, every unit is v + t s (exact v, s), so every
+   kink argument (a ReLU's input; a max-pool's chosen entry minus each other entry) is
+   affine in t, and the stated branch holds on the whole closed piece (checked at both
+   ends): a ReLU bit 1 needs its input >= 0 there, bit 0 needs it <= 0, a max-pool's chosen
+   entry is >= every other entry.
    A kink argument identically 0 on the piece (a flat tie) must take the canonical branch
    (ReLU: 0; max-pool: the first tied entry);
 4. every breakpoint is a root of a moving kink argument of the piece before it (no
@@ -32,7 +33,7 @@ words; a malformed certificate or unreadable weights raise :class:`CertificateEr
 >>> verify_network({"kind": "network", "version": 2}, ".")
 Traceback (most recent call last):
 ...
-proofs.verify.CertificateError: unsupported network certificate version 2 (this verifier reads 1)
+proofs.errors.CertificateError: unsupported network certificate version 2 (this verifier reads 1)
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ from typing import Any
 
 import numpy as np
 
-from .verify import CertificateError
+from .errors import CertificateError
 
-__all__ = ["verify_network"]
+__all__ = ["summary", "verify_network"]
 
 
 class _Failed(Exception):
@@ -104,11 +105,24 @@ class _Add:
         self.shortcut = shortcut
 
 
+#: the largest layer geometry number and dense layer (entries) this verifier accepts
+MAX_GEOMETRY = 4096
+MAX_DENSE = 2 * 10**8
+
+
 def _ints(obj: Any, n: int, what: str) -> tuple[int, ...]:
     if not isinstance(obj, list) or len(obj) != n or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in obj):
-        raise CertificateError(f"'{what}' must be a list of {n} non-negative integers")
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_GEOMETRY
+            for v in obj):
+        raise CertificateError(f"'{what}' must be a list of {n} integers in [0, "
+                               f"{MAX_GEOMETRY}]")
     return tuple(obj)
+
+
+def _dense_ok(rows: int, cols: int) -> None:
+    if rows * cols > MAX_DENSE:
+        raise CertificateError(f"a {rows} x {cols} layer is larger than this verifier "
+                               f"accepts ({MAX_DENSE:,} entries)")
 
 
 class _Network:
@@ -116,6 +130,7 @@ class _Network:
 
     def __init__(self, layers: Any, shape: tuple[int, ...], tensors: dict) -> None:
         self.tensors = tensors
+        self.size = int(np.prod(shape))
         self.steps, self.shape = self.build(layers, shape)
 
     def tensor(self, name: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -169,6 +184,7 @@ class _Network:
                     steps.append(_Kink("max", windows=windows))
                 else:
                     fq = _flint().fmpq
+                    _dense_ok(len(windows), size)
                     dense = np.full((len(windows), size), fq(0), dtype=object)
                     share = fq(1, windows.shape[1])
                     for j in range(windows.shape[1]):
@@ -180,6 +196,7 @@ class _Network:
                 scale = _exact(self.tensor(layer.get("scale"), (c,)))
                 shift = _exact(self.tensor(layer.get("shift"), (c,)))
                 per = size // c
+                _dense_ok(size, size)
                 dense = np.full((size, size), _flint().fmpq(0), dtype=object)
                 idx = np.arange(size)
                 dense[idx, idx] = np.repeat(scale, per)
@@ -240,6 +257,7 @@ class _Network:
         (h, wd, ho, wo), oy, ox = self.geometry(layer, shape, (kh, kw))
         wq = _exact(w)
         fq = _flint().fmpq
+        _dense_ok(cout * ho * wo, cin * h * wd)
         dense = np.full((cout * ho * wo, cin * h * wd), fq(0), dtype=object)
         for a in range(ho):
             for b in range(wo):
@@ -276,9 +294,9 @@ def _units(step: _Kink, n_in: int) -> int:
 
 def _evaluate(steps: list, v: np.ndarray, s: np.ndarray, lo, hi, choices: list,
               log: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Values v and path slopes s (units, P) at the pieces' midpoints, through the layers
-    under the stated choices (consumed from the front), checking each choice on the whole
-    closed piece [lo, hi]; ``log`` collects, per kink, what the gradient and step 4 need."""
+    """Each unit as v + t s on each piece (v, s: (units, P), exact), through the layers under
+    the stated choices (consumed from the front), checking each choice on the whole closed
+    piece [lo, hi]; ``log`` collects, per kink, what the gradient and step 4 need."""
     for step in steps:
         if isinstance(step, _Lin):
             v, s = _mul(step.mat, v), _mul(step.mat, s)
@@ -292,11 +310,10 @@ def _evaluate(steps: list, v: np.ndarray, s: np.ndarray, lo, hi, choices: list,
                 sv, ss = _evaluate(step.shortcut, v, s, lo, hi, choices, log)
                 v, s = bv + sv, bs + ss
         else:
-            mid = (lo + hi) / 2
             choice = choices.pop(0)
             k = len(log["kinks"])
             if step.kind == "relu":
-                at_lo, at_hi = v + (lo - mid) * s, v + (hi - mid) * s
+                at_lo, at_hi = v + lo * s, v + hi * s
                 flat = (v == 0) & (s == 0)
                 on = choice == 1
                 bad = np.where(on, (at_lo < 0) | (at_hi < 0), (at_lo > 0) | (at_hi > 0))
@@ -320,8 +337,8 @@ def _evaluate(steps: list, v: np.ndarray, s: np.ndarray, lo, hi, choices: list,
                 cv = np.take_along_axis(wv, choice[:, None], 1)[:, 0]
                 cs = np.take_along_axis(ws, choice[:, None], 1)[:, 0]
                 dv, ds = cv[:, None] - wv, cs[:, None] - ws        # chosen minus each
-                at_lo = dv + (lo - mid)[None] * ds
-                at_hi = dv + (hi - mid)[None] * ds
+                at_lo = dv + lo[None] * ds
+                at_hi = dv + hi[None] * ds
                 bad = ok[:, :, None] & ((at_lo < 0) | (at_hi < 0))
                 flat = ok[:, :, None] & (dv == 0) & (ds == 0)       # tied with the chosen
                 first = flat.argmax(axis=1)                         # the chosen is tied
@@ -436,7 +453,8 @@ def _check_example(net: _Network, ex: Any, k: int) -> None:
     base = _exact(net.tensor(ex.get("baseline"))).ravel()
     n_out = int(np.prod(net.shape))
     target = ex.get("target")
-    if len(x) != len(base) or not isinstance(target, int) or not 0 <= target < n_out:
+    if len(x) != len(base) or len(x) != net.size or not isinstance(target, int) or \
+            isinstance(target, bool) or not 0 <= target < n_out:
         raise CertificateError(f"example {k}: input, baseline or target does not fit")
     cuts = [_rational(b, "a breakpoint") for b in ex.get("breakpoints", None) or []] \
         if isinstance(ex.get("breakpoints"), list) else None
@@ -455,8 +473,7 @@ def _check_example(net: _Network, ex: Any, k: int) -> None:
     choices = _decode(net, kinks, patterns, len(x), k)
     lo = np.array(ends[:-1], dtype=object)[None, :]
     hi = np.array(ends[1:], dtype=object)[None, :]
-    mid = (lo + hi) / 2
-    v = base[:, None] + d[:, None] * mid
+    v = np.repeat(base[:, None], P, 1)           # the input is base + t d on every piece
     s = np.repeat(d[:, None], P, 1)
     log = {"kinks": [], "root": np.zeros(P, dtype=bool)}
     out_v, out_s = _evaluate(net.steps, v, s, lo, hi, list(choices), log)
@@ -476,7 +493,8 @@ def _check_example(net: _Network, ex: Any, k: int) -> None:
         dirs = np.full((len(x), 2 * len(idx)), fq(0), dtype=object)
         dirs[idx, np.arange(len(idx))] = fq(1)
         dirs[idx, len(idx) + np.arange(len(idx))] = fq(-1)
-        _, ds = _one_sided(net.steps, v[:, p].copy(), dirs)
+        mid = (ends[p] + ends[p + 1]) / 2
+        _, ds = _one_sided(net.steps, base + d * mid, dirs)
         right, left = ds[target, :len(idx)], -ds[target, len(idx):]
         if (right != left).any():
             i = idx[np.flatnonzero(right != left)[0]]
@@ -584,9 +602,11 @@ def verify_network(data: Any, directory: str) -> str | None:
         except Exception as exc:  # safetensors raises its own error types
             raise CertificateError(f"{name} is not a safetensors file ({exc})") from None
         shape = data.get("input_shape")
-        if not isinstance(shape, list) or not shape or not all(
-                isinstance(v, int) and v > 0 for v in shape):
-            raise CertificateError("'input_shape' must be a list of positive integers")
+        if not isinstance(shape, list) or not 0 < len(shape) <= 3 or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 10**6
+                for v in shape) or int(np.prod(shape)) > 10**7:
+            raise CertificateError("'input_shape' must be a list of 1 to 3 positive "
+                                   "integers (at most 10,000,000 inputs)")
         net = _Network(data.get("layers"), tuple(shape), tensors)
         examples = data.get("examples")
         if not isinstance(examples, list) or not examples:
@@ -600,3 +620,41 @@ def verify_network(data: Any, directory: str) -> str | None:
             raise
         raise CertificateError(f"malformed network certificate ({exc})") from None
     return None
+
+
+def summary(data: dict, shown: int = 8) -> str:
+    """A few lines on a (verified) network certificate: per example the target, the pieces,
+    the first breakpoints and attributions (exact, with their float values).
+
+    >>> print(summary({"layers": [{"op": "relu"}], "input_shape": [1], "examples": [
+    ...     {"target": 0, "breakpoints": ["1/3"], "attributions": ["2"],
+    ...      "F(input)": "2", "F(baseline)": "0"}]}))
+    network: relu; input shape (1,)
+    example 0, output 0: 2 pieces, F(input) - F(baseline) = 2 - 0
+      breakpoints: 1/3 (0.3333333333333333)
+      attributions: 2 (2.0)
+    """
+    def ops(layers: list) -> list[str]:
+        out = []
+        for layer in layers:
+            if layer.get("op") == "residual":
+                out.append("residual(" + ", ".join(ops(layer.get("body") or [])) + ")")
+            else:
+                out.append(str(layer.get("op")))
+        return out
+
+    def show(values: list) -> str:
+        parts = [f"{v if len(v) <= 40 else v[:20] + '...'} ({float(Fraction(v))!r})"
+                 for v in values[:shown]]
+        more = f", ... ({len(values)} in all)" if len(values) > shown else ""
+        return ", ".join(parts) + more
+
+    lines = [f"network: {', '.join(ops(data['layers']))}; input shape "
+             f"{tuple(data['input_shape'])}"]
+    for k, ex in enumerate(data["examples"]):
+        lines.append(f"example {k}, output {ex['target']}: {len(ex['breakpoints']) + 1} "
+                     f"pieces, F(input) - F(baseline) = {ex['F(input)']} - "
+                     f"{ex['F(baseline)']}")
+        lines.append(f"  breakpoints: {show(ex['breakpoints']) or 'none'}")
+        lines.append(f"  attributions: {show(ex['attributions'])}")
+    return "\n".join(lines)

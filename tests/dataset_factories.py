@@ -87,3 +87,18 @@ def nan_data() -> torch.utils.data.Dataset:
     x, y = inputs()
     x[5, 0] = 0.123
     return torch.utils.data.TensorDataset(x, y)
+
+
+def tanh_model() -> torch.nn.Module:
+    """A smooth network (the adaptive integrator's case when a tolerance is given)."""
+    return random_mlp(4, 8, 3, activation="tanh", seed=3)
+
+
+def small_data() -> torch.utils.data.Dataset:
+    """The first 4 examples of :func:`data`."""
+    x, y = inputs()
+    return torch.utils.data.TensorDataset(x[:4], y[:4])
+
+
+def baseline() -> torch.Tensor:
+    return torch.linspace(-1, 1, 4, dtype=torch.float64)

@@ -195,9 +195,25 @@ def test_cli_help_has_the_glossary():
         assert slug in r.stdout
 
 
-def test_cli_matrix_json_with_an_added_row():
+def test_cli_matrix_of_a_user_method_has_its_row_only():
     r = _run(["matrix", "--json", "--examples", "1", "--axiom", "completeness", "--method",
               "broken_methods:scaled"])
+    assert r.returncode == 0, r.stderr
+    cells = json.loads(r.stdout)["cells"]
+    assert [(c["method"], c["axiom"], c["verdict"]) for c in cells] == [
+        ("broken_methods:scaled", "completeness", "violated")]
+
+
+def test_cli_help_states_what_grad_x_input_computes():
+    r = _run(["matrix", "--help"])
+    assert r.returncode == 0
+    assert "grad-x-input: gradient x input, x_i * dF/dx_i(x): the baseline is ignored" in \
+        " ".join(r.stdout.split())
+
+
+def test_cli_matrix_json_with_an_added_row():
+    r = _run(["matrix", "--json", "--examples", "1", "--axiom", "completeness", "--method",
+              "broken_methods:scaled", "--with-builtins"])
     assert r.returncode == 0, r.stderr
     cells = json.loads(r.stdout)["cells"]
     table = {(c["method"], c["axiom"]): c for c in cells}

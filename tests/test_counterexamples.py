@@ -41,16 +41,15 @@ NAMES = ["claim1-nonmonotone", "xu-asi", "najmi-cost-share", "ig-not-lipschitz",
 
 
 @pytest.fixture(scope="session")
-def results():
-    """Every counterexample computed once per test run (name -> Result)."""
-    return {ce.name: ce.compute() for ce in counterexamples.all_counterexamples()}
+def results(counterexample_runs):
+    """Every counterexample's Result, computed once per test run (tests/conftest.py)."""
+    return {name: result for name, (result, _) in counterexample_runs.items()}
 
 
 @pytest.fixture(scope="session")
-def figures(tmp_path_factory):
-    """Every counterexample's figure drawn once per test run (name -> path)."""
-    directory = tmp_path_factory.mktemp("figures")
-    return {ce.name: ce.figure(directory) for ce in counterexamples.all_counterexamples()}
+def figures(counterexample_figures):
+    """Every counterexample's figure, drawn once per test run (tests/conftest.py)."""
+    return {name: png for name, (png, _) in counterexample_figures.items()}
 
 
 def test_registry_has_the_thirteen_in_order():
@@ -210,6 +209,24 @@ def test_all_thirteen_draw_their_figures_as_pngs(figures):
     for name, out in figures.items():
         assert out is not None and out.name == f"{name}.png"
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("name, wanted, unwanted", [
+    # the right panel names F and says what the curve is (not "T(rho(t))")
+    ("xu-asi", ["F = x1*x2**2, A(x, x', F) = (-41/24, 49/12)",
+                "the method's path: the reference path mapped by T"], ["T(rho(t))"]),
+    # D is defined where it is used
+    ("lerma-symmetric-path", ["D = (p1 - p2)**2 + (q1 - q2)**2"], []),
+    # one set of names: F's variables are y1, y2, and so is the input's axis
+    ("ig-not-lipschitz", ["s (input y1 = 1, y2 = 1 + s; baseline (0, 0))"],
+     ["s (input x2 = 1 + s; baseline 0)"]),
+])
+def test_figure_labels_say_what_they_show(name, wanted, unwanted, counterexample_figures):
+    text = " ".join(" ".join(t.split()) for t in counterexample_figures[name][1])
+    for phrase in wanted:
+        assert phrase in text, (phrase, text)
+    for phrase in unwanted:
+        assert phrase not in text, phrase
 
 
 # --- command line -------------------------------------------------------------------------------

@@ -59,9 +59,10 @@ def _exercises(nb) -> int:
     return sum(EXERCISE in c.metadata.get("tags", []) for c in nb.cells)
 
 
-def test_there_are_six_notebooks_on_the_issue_topics():
+def test_there_are_seven_notebooks_on_the_issue_topics():
     assert NAMES == ["01_ig_by_hand", "02_completeness_cantor", "03_path_methods",
-                     "04_symmetry_paths", "05_check_your_method", "06_trained_network"]
+                     "04_symmetry_paths", "05_check_your_method", "06_trained_network",
+                     "07_token_attributions"]
 
 
 def test_build_writes_student_and_solution_versions(tmp_path):
@@ -103,9 +104,22 @@ def test_command_line_build_and_bad_name(tmp_path):
     assert "no notebook named 99" in bad.stderr
 
 
+def test_build_without_torch_leaves_out_notebook_6_and_says_how_to_get_it(tmp_path):
+    # torch hidden in the building process (the kernel is never started for notebook 6)
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from course.__main__ import main\n"
+            f"sys.exit(main(['build', '--execute', '--out', {str(tmp_path)!r}, '06']))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=COURSE.parent, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "student" / "06_trained_network.ipynb").exists()
+    assert "06_trained_network not built: it needs PyTorch; pip install torch" in done.stderr
+    assert "python -m course build --execute 06" in done.stderr
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_in_both_versions(name):
+def test_notebook_runs_in_both_versions(name, capfd):
     full = notebook(COURSE / f"{name}.py")
     n = _exercises(full)
 
@@ -116,11 +130,18 @@ def test_notebook_runs_in_both_versions(name):
     assert len(done) == n, text[-2000:]
     assert _images(solution) >= 1 or name == "05_check_your_method"
 
+    answers = [a.strip() for a in re.findall(r"Exercise \d+: correct[,;:]?(.*)", text)]
     student = execute(variant(full, "student"))
     text = _text_outputs(student)
     assert "ERROR" not in text
     assert len(re.findall(r"Exercise \d+: (not done yet|skipped)", text)) == n, text[-2000:]
     assert "correct" not in " ".join(re.findall(r"Exercise \d+: \w+", text))
+    # the student version shows no answer: nothing the solution's checks print as correct
+    for answer in answers:
+        if re.search(r"\d", answer):
+            assert answer not in text, answer
+    # the kernels talk over local sockets: no plain-text TCP warning on the terminal
+    assert "TCP" not in capfd.readouterr().err
 
 
 @pytest.mark.slow

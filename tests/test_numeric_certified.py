@@ -148,7 +148,7 @@ def _symbolic(net, x, base):
     return tuple(Fraction(int(sp.fraction(v)[0]), int(sp.fraction(v)[1])) for v in a.values)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(planted_mlps())
 def test_certified_equals_the_symbolic_engine(case):
     net, x, base, _plant = case
@@ -160,6 +160,42 @@ def test_certified_equals_the_symbolic_engine(case):
     r = certified_integrated_gradients(net, x, base)
     assert r.values[0] == expected
     assert r.completeness_gap == [0]
+
+
+@st.composite
+def planted_pools(draw):
+    """conv 1x1 (2 channels) -> ReLU -> 2x2 max-pool -> linear on a 1x2x2 input, with pool
+    entries that tie all along the path (equal pixels), dead channels or neither."""
+    w = [[draw(_small)], [draw(_small)]]
+    b = [draw(_small), draw(_small)]
+    out = [draw(_small), draw(_small)]
+    pix = st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0])
+    x = [draw(pix) for _ in range(4)]
+    base = [draw(pix) for _ in range(4)]
+    plant = draw(st.sampled_from(["tie", "dead", "none"]))
+    if plant == "tie":
+        x[1], base[1] = x[0], base[0]
+    elif plant == "dead":
+        b[0] = -8.0
+    net = _net(nn.Conv2d(1, 2, 1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+               nn.Linear(2, 1, bias=False), weights=[w, b, [out]])
+    return net, torch.tensor(x).reshape(1, 1, 2, 2), torch.tensor(base).reshape(1, 1, 2, 2)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(planted_pools())
+def test_certified_equals_the_symbolic_engine_on_max_pools(case):
+    net, x, base = case
+    f = to_function(net, input_shape=(1, 2, 2))
+    q = [[sp.Rational(*v.as_integer_ratio()) for v in t.reshape(-1).tolist()] for t in (x, base)]
+    try:
+        expected = symbolic_ig(f, q[0], baseline=q[1]).values
+    except ProofsNotDifferentiable:
+        with pytest.raises(NotDifferentiableError):
+            certified_integrated_gradients(net, x, base)
+        return
+    r = certified_integrated_gradients(net, x, base)
+    assert r.values[0] == tuple(Fraction(str(v)) for v in expected)
 
 
 def test_certified_equals_the_symbolic_engine_through_a_max_pool():
@@ -195,8 +231,9 @@ def _edit(path, change) -> None:
 def test_verify_command_exit_codes(cert, tmp_path):
     path, _ = cert
     run = [sys.executable, "-m", "proofs", "verify"]
-    ok = subprocess.run([*run, str(path)], capture_output=True, text=True)
+    ok = subprocess.run([*run, str(path), "--text"], capture_output=True, text=True)
     assert ok.returncode == 0 and "certificate holds" in ok.stdout
+    assert "3 pieces" in ok.stdout and "breakpoints: 5/12" in ok.stdout
     _edit(path, lambda ex: ex["attributions"].__setitem__(0, "1/7"))
     bad = subprocess.run([*run, str(path)], capture_output=True, text=True)
     assert bad.returncode == 1 and "attribution 0" in bad.stdout
@@ -263,3 +300,90 @@ def test_malformed_certificate_is_a_certificate_error(cert):
     _edit(path, lambda ex: ex.__setitem__("breakpoints", "1/2"))
     with pytest.raises(CertificateError):
         verify_file(str(path))
+
+
+def test_leaky_relu_and_average_pool_equal_the_symbolic_engine():
+    # avg-pool 1x2 then leaky relu (slope 1/8): F = lrelu((x1 + x2)/2 * 3/2 - 1/4) ...
+    net = _net(nn.Conv2d(1, 1, 1), nn.AvgPool2d((1, 2)), nn.LeakyReLU(0.125), nn.Flatten(),
+               nn.Linear(1, 1), weights=[[1.5], [-0.25], [[2.0]], [0.5]])
+    x, base = torch.tensor([[[[1.0, 0.5]]]]), torch.tensor([[[[-1.0, 0.25]]]])
+    r = certified_integrated_gradients(net, x, base)
+    a = symbolic_ig(to_function(net, input_shape=(1, 1, 2)), [1, sp.Rational(1, 2)],
+                    baseline=[-1, sp.Rational(1, 4)])
+    assert r.values[0] == tuple(Fraction(str(v)) for v in a.values)
+    assert len(r.breakpoints[0]) == 1
+
+
+def test_residual_and_batch_norm_against_the_float_walk(tmp_path):
+    from numeric import Residual, exact_integrated_gradients
+
+    torch.manual_seed(3)
+    body = nn.Sequential(nn.Conv2d(2, 2, 3, padding=1), nn.BatchNorm2d(2), nn.ReLU(),
+                         nn.Conv2d(2, 2, 3, padding=1))
+    net = nn.Sequential(Residual(body), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                        nn.Linear(8, 3)).double()
+    with torch.no_grad():
+        body[1].running_mean.uniform_(-0.5, 0.5)
+        body[1].running_var.uniform_(0.5, 2.0)
+    net.eval()
+    gen = torch.Generator().manual_seed(1)
+    x = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
+    base = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
+    r = certified_integrated_gradients(net, x, base, target=[0, 2])
+    assert min(r.regions) > 2       # kinks inside the residual block and after it
+    walk = exact_integrated_gradients(net, x, base, target=[0, 2])
+    assert torch.allclose(r.attributions, walk.attributions, rtol=0, atol=1e-12)
+    assert r.completeness_gap == [0, 0]
+    path = tmp_path / "res.json"
+    r.certificate().write(str(path))
+    assert verify_file(str(path)) is None
+    data = json.loads(path.read_text())
+    data["examples"][1]["attributions"][5] = "12345/7"
+    path.write_text(json.dumps(data))
+    assert "example 1: attribution 5" in verify_file(str(path))
+
+
+def test_a_float32_model_is_certified_as_its_float32_weights_are():
+    # every float32 is a float64: the float32 model and its float64 copy are one function
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).eval()
+    x = torch.rand(2, 3)
+    r32 = certified_integrated_gradients(net, x, target=1)
+    r64 = certified_integrated_gradients(net.double(), x.double(), target=1)
+    assert r32.values == r64.values and r32.breakpoints == r64.breakpoints
+
+
+def _paths(obj, prefix=()):
+    yield prefix
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj[:3]):
+            yield from _paths(v, (*prefix, i))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_mangled_certificate_fails_or_is_refused_in_one_line(cert, data):
+    path, _ = cert
+    good = json.loads(path.read_text())
+    paths = [p for p in _paths(good) if p]
+    where = data.draw(st.sampled_from(paths))
+    junk = data.draw(st.sampled_from([None, "x", "1/0", -1, 10**30, 0.5, [], {}, [1, 2],
+                                      "AAAA", True]))
+    mangled = json.loads(json.dumps(good))
+    obj = mangled
+    for key in where[:-1]:
+        obj = obj[key]
+    obj[where[-1]] = junk
+    path.write_text(json.dumps(mangled))
+    try:
+        outcome = verify_file(str(path))
+    except CertificateError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert outcome is None or isinstance(outcome, str)
+    finally:
+        path.write_text(json.dumps(good))

@@ -29,7 +29,7 @@ from numeric.attribution_store import (
     rank_share,
 )
 from numeric.cli import main
-from numeric.dataset import attribute_dataset
+from numeric.dataset import _error_support, attribute_dataset, summarize
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -180,6 +180,49 @@ def test_equals_integrated_gradients_on_the_whole_dataset(tmp_path, baseline):
     np.testing.assert_allclose(got["delta"], attr.sum(1).numpy() - gap.numpy(), atol=1e-12)
 
 
+@pytest.mark.skipif(not _error_support(), reason="integrated_gradients has no tolerance=")
+def test_a_tolerance_stores_an_honest_error_estimate(tmp_path, capsys):
+    model = factories.tanh_model()
+    x, y = factories.inputs()
+    code, out, _ = _cli(capsys, "--model", "dataset_factories:tanh_model", "--data",
+                        "dataset_factories:data", "--out", str(tmp_path), *OPTIONS,
+                        "--tolerance", "1e-9", "--json")
+    assert code == 0
+    got = load_attributions(tmp_path)
+    assert got["error"].dtype == np.float64 and got["met"].tolist() == [1] * len(x)
+    assert json.loads(out)["tolerance_not_met"] == 0
+    # against Gauss-Legendre with 200 nodes on a smooth network (exact to rounding here)
+    ref = integrated_gradients(model, x, target=y, steps=200).numpy()
+    true = np.abs(np.asarray(got["attributions"]) - ref).max(1)
+    assert (true <= got["error"] + 1e-13).all()
+    assert (got["error"] <= 1e-9 * np.abs(ref).max(1)).all()
+
+
+@pytest.mark.skipif(not _error_support(), reason="integrated_gradients has no tolerance=")
+def test_a_tolerance_on_a_relu_network_with_label_targets_is_exact(tmp_path, capsys):
+    # per-example targets (the labels) still take the exact region walk, not the adaptive
+    # integrator (which bisects at every kink)
+    code, _, _ = _cli(capsys, "--model", "dataset_factories:model", "--data",
+                      "dataset_factories:small_data", "--out", str(tmp_path), *OPTIONS,
+                      "--tolerance", "1e-9")
+    assert code == 0
+    got = load_attributions(tmp_path)
+    x, y = factories.inputs()
+    exact = integrated_gradients(factories.model(), x[:4], target=y[:4], method="exact")
+    np.testing.assert_array_equal(np.asarray(got["attributions"]), exact.numpy())
+    assert got["met"].tolist() == [1] * 4 and (got["error"] < 1e-12).all()
+
+
+def test_an_unmet_tolerance_is_said_in_the_summary(tmp_path):
+    from numeric.attribute_command import format_summary
+
+    _single(tmp_path)
+    summary = summarize(tmp_path)
+    assert "TOLERANCE" not in format_summary(summary)
+    summary.update(tolerance=1e-9, tolerance_not_met=3)
+    assert "TOLERANCE NOT MET on 3 examples" in format_summary(summary)
+
+
 def test_dataloader_workers_give_the_same_bits(tmp_path):
     _single(tmp_path / "w0")
     _single(tmp_path / "w2", workers=2)
@@ -236,6 +279,17 @@ def test_a_nan_example_is_the_worst_and_json_stays_valid(tmp_path, capsys):
     code, out, _ = _cli(capsys, "--model", "dataset_factories:nan_model", "--data",
                         "dataset_factories:nan_data", "--out", str(tmp_path), *OPTIONS)
     assert "worst by |delta|: #5 (target " in out and "nan" in out
+
+
+def test_a_baseline_factory_is_the_tensor_it_returns(tmp_path, capsys):
+    code, _, _ = _cli(capsys, *FACTORIES, "--out", str(tmp_path / "cli"), *OPTIONS,
+                      "--baseline", "dataset_factories:baseline")
+    assert code == 0
+    _single(tmp_path / "api", baseline=factories.baseline())
+    _same_bits(load_attributions(tmp_path / "cli"), load_attributions(tmp_path / "api"))
+    code, _, err = _cli(capsys, *FACTORIES, "--out", str(tmp_path / "bad"), *OPTIONS,
+                        "--baseline", "dataset_factories:inputs")
+    _one_line_error(code, err, "baseline must be a number or a tensor, got tuple")
 
 
 def test_a_different_configuration_is_refused_naming_the_difference(tmp_path, capsys):
@@ -298,6 +352,17 @@ def test_a_bad_item_stops_the_run_and_keeps_what_was_written(tmp_path, capsys):
     np.testing.assert_array_equal(
         np.asarray(kept["attributions"]),
         integrated_gradients(factories.model(), x[:8], target=y[:8], steps=8).numpy())
+
+
+def test_a_truncated_chunk_counts_as_missing_and_is_recomputed(tmp_path):
+    _single(tmp_path)
+    full = {k: np.array(v) for k, v in load_attributions(tmp_path).items()}  # not mapped
+    chunk = tmp_path / "chunk-000000012.safetensors"
+    chunk.write_bytes(chunk.read_bytes()[:-10])
+    with pytest.raises(IncompleteRunError, match="4 of 40 examples are missing"):
+        load_attributions(tmp_path)
+    _single(tmp_path)
+    _same_bits(full, load_attributions(tmp_path))
 
 
 def test_a_foreign_directory_is_refused(tmp_path, capsys):

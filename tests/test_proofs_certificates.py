@@ -7,23 +7,17 @@ arithmetic, so a certificate that verifies is evidence from outside the engine.
 from __future__ import annotations
 
 import copy
-import importlib
 import json
-import pkgutil
 import re
 import subprocess
 import sys
 
 import pytest
 import sympy as sp
-from hypothesis import given, reject, settings
-from hypothesis import strategies as st
 
-import proofs.engines
 from proofs import (
     Function,
     IGVerifyError,
-    NotDifferentiableError,
     attribute,
     curve,
     integrated_gradients,
@@ -32,40 +26,16 @@ from proofs import (
 )
 from proofs.verify import CertificateError, verify
 
-COMMENTARY = {"term", "notes", "claim", "format", "established", "kind"}
-"""Fields written for readers, which the verifier does not check."""
+
+def _rejected(data) -> bool:
+    """The verifier names a failed step, or refuses the data as no certificate."""
+    try:
+        return verify(data) is not None
+    except CertificateError:
+        return True
 
 
-def _collect_attributions(monkeypatch) -> list:
-    made = []
-    run = proofs.engines._Engine.run
-
-    def recording(self):
-        result = run(self)
-        made.append(result)
-        return result
-
-    monkeypatch.setattr(proofs.engines._Engine, "run", recording)
-    import counterexamples
-
-    for info in pkgutil.iter_modules(counterexamples.__path__):
-        if info.name in ("base", "figures", "__main__"):
-            continue
-        module = importlib.import_module(f"counterexamples.{info.name}")
-        for value in vars(module).values():
-            if type(value).__name__ == "Counterexample":
-                value.compute()
-                break
-    return made
-
-
-def test_every_counterexample_derivation_verifies(monkeypatch):
-    made = _collect_attributions(monkeypatch)
-    exact = [A for A in made if A.engine == "symbolic"]
-    assert len(exact) >= 40  # every module computes through the engine
-    for A in exact:
-        data = A.certificate().data
-        assert verify(data) is None, (A.function, A.path, verify(data))
+# every counterexample's certificate verifies in a fresh process: tests/test_proofs_verify.py
 
 
 @pytest.mark.parametrize("expr, path, published", [
@@ -88,8 +58,7 @@ def test_published_values_verify(expr, path, published):
 def _leaves(obj, at=()):
     if isinstance(obj, dict):
         for key, value in obj.items():
-            if key not in COMMENTARY:
-                yield from _leaves(value, at + (key,))
+            yield from _leaves(value, at + (key,))
     elif isinstance(obj, list):
         for i, value in enumerate(obj):
             yield from _leaves(value, at + (i,))
@@ -137,7 +106,7 @@ def test_tampering_with_any_number_is_caught(expr, path, dps):
             forged = copy.deepcopy(data)
             _set(forged, at, changed)
             tried += 1
-            assert verify(forged) is not None, (at, value, changed)
+            assert _rejected(forged), (at, value, changed)
     assert tried > 25
 
 
@@ -228,18 +197,4 @@ def test_numerically_certified_results_say_so():
     assert integrated_gradients(Function("relu(x1 - 1/2)"), [1]).exact
 
 
-small = st.integers(-3, 3)
-
-
-@settings(max_examples=15, deadline=None)
-@given(a=small, b=small, c=small, d=st.integers(1, 3), x=st.tuples(small, st.integers(1, 3)),
-       shape=st.sampled_from(["relu({a}*x1 + {b}*x2 + 1)*x2 + {c}*x1**2",
-                              "max({a}*x1, {b}*x2 - 1) - abs(x1 - {d}*x2)",
-                              "min(relu(x1 - {d}), {c}*x2) + x1*x2**2",
-                              "abs({a}*x1**2 - {d}*x2) + relu(-relu({b}*x1 - x2))"]))
-def test_random_derivations_verify(a, b, c, d, x, shape):
-    try:
-        A = integrated_gradients(Function(shape.format(a=a, b=b, c=c, d=d)), list(x))
-    except NotDifferentiableError:
-        reject()  # a path along a real kink (-|x1 - x2| on the diagonal): nothing to certify
-    assert verify(A.certificate().data) is None
+# random functions' certificates verify in a fresh process: tests/test_proofs_verify.py

@@ -81,6 +81,6 @@ def test_every_author_year_citation_is_in_references():
 
 @pytest.mark.parametrize("name", ["max-on-diagonal", "najmi-cost-share",
                                   "implementation-invariance"])
-def test_new_figures_are_drawn(name, tmp_path):
-    out = counterexamples.get(name).figure(tmp_path)
+def test_new_figures_are_drawn(name, counterexample_figures):
+    out, _ = counterexample_figures[name]  # drawn once per run (tests/conftest.py)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 30_000

@@ -190,3 +190,42 @@ def test_a_closed_pipe_ends_quietly():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, timeout=120)
     assert done.stderr == "status 0\n", done.stderr
+
+
+def test_progress_shows_on_a_terminal_only(capsys, monkeypatch):
+    from proofs.shell import Progress
+
+    with Progress(total=3, desc="quiet") as bar:  # pytest's stderr is not a terminal
+        bar.update(3)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with Progress(total=3, desc="shown") as bar:
+        bar.update(3, regions=7)
+    err = capsys.readouterr().err
+    assert "shown" in err and "0/3" in err
+
+
+def test_the_exact_walk_shows_progress_on_a_terminal(capsys, monkeypatch):
+    import torch
+
+    from numeric import exact_integrated_gradients
+
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    x = torch.tensor([[1.0, -2.0]])
+    exact_integrated_gradients(net, x)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    exact_integrated_gradients(net, x)
+    assert "exact walk" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("package", ["proofs", "numeric", "axioms"])
+def test_every_public_name_resolves(package):
+    # the lazy packages list each public name with its module: a name added to __all__ but
+    # not to the table (or the other way round) fails here
+    import importlib
+
+    module = importlib.import_module(package)
+    assert [n for n in module.__all__ if not hasattr(module, n)] == []
+    table = getattr(module, "_lazy_names", {})
+    assert set(table) <= set(module.__all__), set(table) - set(module.__all__)

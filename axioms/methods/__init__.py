@@ -154,7 +154,9 @@ def _build_registry() -> dict[str, Method]:
                 "linearity": Theorem(_SHAPLEY, "additivity", _ANY, _any),
                 "dummy": Theorem(_SHAPLEY, "null player", _ANY, _any)}),
         Method("gradient", gradient, BASELINE, "the gradient of F at x"),
-        Method("grad-x-input", grad_x_input, BASELINE, "x_i * dF/dx_i(x)"),
+        Method("grad-x-input", grad_x_input, BASELINE,
+               "gradient x input, x_i * dF/dx_i(x): the baseline is ignored (it is not "
+               "(x_i - x'_i) * dF/dx_i(x), the form that takes the baseline into account)"),
         Method("smoothgrad", smoothgrad(), BASELINE,
                "mean gradient over the stencil x +- sigma e_k, sigma = 1/10 (Smilkov et al. "
                "(2017), deterministic)"),

@@ -37,7 +37,8 @@ def gradient(F, x, baseline) -> tuple[sp.Expr, ...]:
 
 
 def grad_x_input(F, x, baseline) -> tuple[sp.Expr, ...]:
-    """x_i * dF/dx_i(x) (the baseline is not used).
+    """Gradient x input, x_i * dF/dx_i(x): the baseline is not used (this is not
+    (x_i - x'_i) * dF/dx_i(x), which equals it only for the zero baseline).
 
     >>> from proofs import Function
     >>> grad_x_input(Function("x1*x2"), (2, 3), (0, 0))
