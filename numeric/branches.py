@@ -116,6 +116,8 @@ class BranchFingerprint(TorchFunctionMode):
         self.calls = 0
         self.current: torch.Tensor | None = None
         self.parts: list[torch.Tensor] = []
+        #: whether any kink operation ran on a batch of points since this object was made
+        self.seen = False
 
     def watch(self, part: slice):
         """A context manager for the forward over the points ``part``."""
@@ -151,6 +153,7 @@ class BranchFingerprint(TorchFunctionMode):
                     and code.shape[0] % max(1, self.rows) == 0 and code.numel() > 0:
                 c = code.reshape(self.rows, -1).to(device="cpu", dtype=torch.long)
                 self.calls += 1
+                self.seen = True
                 m = c.shape[1]
                 # integer arithmetic (wrapping): the same branches give the same fingerprint
                 # whatever the batch and the order of the sum
