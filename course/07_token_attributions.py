@@ -66,12 +66,13 @@ print(f"completeness delta: {float(delta[0]):.1e}")
 def coloured_sentence(words, scores, title):
     bound = float(scores.abs().max()) or 1.0
     cmap = colormaps["RdBu_r"]
-    fig = Figure(figsize=(9, 1.3))
+    fig = Figure(figsize=(9, 1.6), layout="constrained")
     ax = fig.subplots()
     ax.set_axis_off()
     x = 0.0
     for word, s in zip(words, scores.tolist()):
         ax.text(x, 0.5, word, fontsize=12, va="center", family="monospace",
+                color="white" if abs(s) > 0.6 * bound else "black",
                 bbox=dict(facecolor=cmap(0.5 + 0.5 * s / bound), edgecolor="none"))
         x += 0.011 * (len(word) + 2)
     ax.set_xlim(0, x)

@@ -13,12 +13,15 @@ over the features of |A_i - exact A_i|) is at most ``tolerance`` times its large
   which the more accurate Kronrod sum would not have;
 - while a forward pass runs, the branch every kink operation takes (ReLU, max-pool, clamp,
   max, ..., the exact walk's catalogue in :mod:`numeric.piecewise_ops`) is fingerprinted per
-  point. A piece whose nodes disagree contains a switch: the switch is bisected to
-  ``2**-44`` in t with forward passes only and the piece split there, so every piece integrated
-  is smooth, where the rule pair converges fast and its estimate can be trusted;
+  point, at the 15 nodes and (one more forward-only pass) just inside both ends of the piece,
+  which the Gauss nodes leave uncovered. A piece whose points disagree contains a switch: the
+  switch is bisected to ``2**-44`` in t with forward passes only and the piece split there, so
+  every piece integrated is smooth, where the rule pair converges fast and its estimate can be
+  trusted;
 - the pieces that carry most of an unconverged example's estimate are bisected, as QUADPACK
   does, until the example meets its tolerance or has spent ``max_evaluations`` model
-  evaluations (gradient points and forward-only points counted alike).
+  evaluations (gradient points and forward-only points counted alike: 17 per piece, 15 when
+  no kink operation runs).
 
 A switch that two nodes straddle an even number of times is not seen by the fingerprints but
 shows as a large estimate (the integrand jumps) and is bisected until seen.
@@ -39,13 +42,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import torch.nn.functional as F
-from torch.overrides import TorchFunctionMode
 
 from ._torch import torch
+from .branches import BranchFingerprint
 from .errors import ArgumentError, ToleranceNotReached
 from .path_integral import Grid, forward_points, path_integral
-from .piecewise_ops import _KINKS, op_name
 
 __all__ = ["AdaptiveResult", "adaptive_path_integral", "check_tolerance", "kronrod_rule"]
 
@@ -58,6 +59,8 @@ DEFAULT_MAX_EVALUATIONS = 50_000
 #: |Kronrod - Gauss + (exact - Kronrod)|, and the Kronrod error, though far smaller on a
 #: resolved piece, can add to it
 _SAFETY = 2.0
+#: how far inside a piece its ends are fingerprinted
+_END = 2 * SWITCH_WIDTH
 #: smallest piece bisected further
 _MIN_PIECE = 1e-13
 
@@ -109,134 +112,6 @@ def check_tolerance(tolerance: object, max_evaluations: object) -> tuple[float, 
         raise ArgumentError(f"max_evaluations must be an int >= 15 (model evaluations per "
                             f"example), got {max_evaluations!r}")
     return float(tolerance), max_evaluations
-
-
-# ------------------------------------------------------------------------------ branches
-
-
-_PAIRS = frozenset("maximum minimum fmax fmin".split())
-_COMPARE = frozenset("gt lt ge le greater less greater_equal less_equal eq ne not_equal".split())
-_CLAMPS = {"hardtanh": (-1.0, 1.0), "relu6": (0.0, 6.0), "clamp": (None, None),
-           "clip": (None, None), "clamp_min": (None, None), "clamp_max": (None, None)}
-_SIGNS = frozenset("relu leaky_relu prelu abs absolute".split())
-_ARGMIN = frozenset("min amin argmin".split())
-
-
-def _bound(args: tuple, kwargs: dict, i: int, key: str, default):
-    return args[i] if len(args) > i else kwargs.get(key, default)
-
-
-def branch_code(name: str, func: Callable, args: tuple, kwargs: dict, out) -> torch.Tensor | None:
-    """Which branch the kink operation ``name`` (a key of the walk's catalogue) took: a tensor
-    whose rows are the batch's rows; None when there is no input tensor to read.
-
-    >>> branch_code("relu", torch.relu, (torch.tensor([[-1.0, 2.0]]),), {}, None).tolist()
-    [[False, True]]
-    """
-    x = args[0] if args else kwargs.get("input")
-    if not isinstance(x, torch.Tensor):
-        return None
-    with torch.no_grad():
-        x = x.detach()
-        if name in _SIGNS or name == "relu_":
-            return x > 0
-        if name == "sign":
-            return torch.sign(x)
-        if name == "threshold":
-            return x > _bound(args, kwargs, 1, "threshold", 0.0)
-        if name in _CLAMPS:
-            lo_default, hi_default = _CLAMPS[name]
-            if name == "clamp_max":
-                lo, hi = None, _bound(args, kwargs, 1, "max", None)
-            elif name in ("hardtanh", "relu6"):
-                lo = _bound(args, kwargs, 1, "min_val", lo_default) if name == "hardtanh" \
-                    else lo_default
-                hi = _bound(args, kwargs, 2, "max_val", hi_default) if name == "hardtanh" \
-                    else hi_default
-            else:
-                lo = _bound(args, kwargs, 1, "min", None)
-                hi = _bound(args, kwargs, 2, "max", None)
-            code = torch.zeros_like(x, dtype=torch.long)
-            for b in (lo, hi):
-                if b is not None:
-                    code = code + (x > b).long()
-            return code
-        if name in _PAIRS:
-            other = _bound(args, kwargs, 1, "other", None)
-            return x > other.detach() if isinstance(other, torch.Tensor) else x > other
-        if name in _COMPARE:
-            return out.detach() if isinstance(out, torch.Tensor) else None
-        if name.startswith("max_pool"):
-            dims = int(name[8])
-            pool = {1: F.max_pool1d_with_indices, 2: F.max_pool2d_with_indices,
-                    3: F.max_pool3d_with_indices}[dims]
-            kw = {k: v for k, v in kwargs.items() if k != "return_indices"}
-            pos = list(args[:6])
-            if len(pos) == 7:
-                pos = pos[:6]
-            return pool(*pos, **kw)[1]
-        # max / min / amax / amin / argmax / argmin
-        dim = _bound(args, kwargs, 1, "dim", None)
-        pick = torch.argmin if name in _ARGMIN else torch.argmax
-        if isinstance(dim, int) and not isinstance(dim, bool):
-            return pick(x, dim)
-        if isinstance(x, torch.Tensor) and x.dim() > 0:
-            return pick(x.reshape(x.shape[0], -1), 1)
-        return None
-
-
-class BranchFingerprint(TorchFunctionMode):
-    """A torch function mode that, for every kink operation of the walk's catalogue, folds the
-    branch each point takes into one float64 number per point (a random-weight sum of the
-    branch codes): two points with different fingerprints are on different sides of a switch.
-    Enter it with :meth:`watch` around a forward pass over ``rows`` points."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows = 0
-        self.calls = 0
-        self.current: torch.Tensor | None = None
-        self.parts: list[torch.Tensor] = []
-
-    def watch(self, part: slice):
-        """A context manager for the forward over the points ``part``."""
-        fp = self
-
-        class _Watch:
-            def __enter__(self_inner):
-                fp.rows = part.stop - part.start
-                fp.calls = 0
-                fp.current = torch.zeros(fp.rows, dtype=F64)
-                fp.__enter__()
-
-            def __exit__(self_inner, *exc):
-                fp.__exit__(*exc)
-                fp.parts.append(fp.current)
-                return False
-
-        return _Watch()
-
-    def take(self) -> torch.Tensor:
-        """The fingerprints recorded since the last take, in point order."""
-        out = torch.cat(self.parts) if self.parts else torch.zeros(0, dtype=F64)
-        self.parts = []
-        return out
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: D105
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        name = op_name(func)
-        if name in _KINKS:
-            code = branch_code(name, func, args, kwargs, out)
-            if isinstance(code, torch.Tensor) and code.dim() > 0 \
-                    and code.shape[0] % max(1, self.rows) == 0 and code.numel() > 0:
-                c = code.reshape(self.rows, -1).to(device="cpu", dtype=F64)
-                self.calls += 1
-                m = c.shape[1]
-                w = torch.frac(torch.arange(1, m + 1, dtype=F64) * 0.6180339887498949
-                               + self.calls * 0.4142135623730951) + 0.5
-                self.current += c @ w
-        return out
 
 
 # ------------------------------------------------------------------------------- driver
@@ -326,8 +201,26 @@ def adaptive_path_integral(model: Callable, start: tuple, end: tuple, target, *,
             if fac is not None:
                 s = s * fac[tr].unsqueeze(0)
             scaled.append(s)
+        if not fp.seen:  # no kink operation ran: the integrand is smooth, no switch to find
+            prints = torch.zeros((m, 17), dtype=torch.long)
+            t_all = torch.zeros((m, 17), dtype=F64)
+        # the Gauss nodes leave the piece's ends uncovered: fingerprint them too, just inside
+        # (a switch closer than _END to an end is within the estimate's bisection allowance)
+        wide = h > 4 * _END
+        ends_t = torch.stack([torch.where(wide, a + _END, a + 0.5 * h),
+                              torch.where(wide, b - _END, a + 0.5 * h)], 1)
+        if fp.seen:
+            edge = _prints_at(model, starts, ends, tap, extra, batch_size, fp,
+                              tr.repeat_interleave(2).tolist(),
+                              ends_t.reshape(-1).tolist()).view(m, 2)
+            evals.index_add_(0, owner[tr], torch.full((m,), 2, dtype=torch.long))
+            prints = torch.cat([edge[:, :1], prints, edge[:, 1:]], 1)
+            t_all = torch.cat([ends_t[:, :1], t.view(m, 15), ends_t[:, 1:]], 1)
         kinked = (prints[:, 1:] != prints[:, :-1]).any(1)
-        located = _locate(model, starts, ends, tap, extra, batch_size, fp, tr, t.view(m, 15),
+        # out of evaluations: a switch left in a piece, whose whole size then counts as error
+        unresolved = kinked & (evals[owner[tr]] >= max_evaluations)
+        kinked &= ~unresolved
+        located = _locate(model, starts, ends, tap, extra, batch_size, fp, tr, t_all,
                           prints, kinked, owner, evals) if bool(kinked.any()) else {}
         pending = []
         for j in range(m):
@@ -340,6 +233,8 @@ def adaptive_path_integral(model: Callable, start: tuple, end: tuple, target, *,
             gauss = [s[1, j] for s in scaled]
             # plus rounding: the model's dtype per evaluation, a switch's bisection width
             floor = 4.0 * eps + SWITCH_WIDTH / max(float(h[j]), SWITCH_WIDTH)
+            if bool(unresolved[j]):
+                floor = 1.0
             diff = [_SAFETY * (s[0, j] - s[1, j]).abs() + floor * g.abs()
                     for s, g in zip(scaled, gauss, strict=True)]
             pieces.track.append(int(tr[j]))
@@ -425,10 +320,10 @@ def _locate(model, starts, ends, tap, extra, batch_size, fp: BranchFingerprint,
     kinked piece whose fingerprints differ, to SWITCH_WIDTH; per piece the switch points."""
     work = []  # (piece, lo, hi, print at lo, print at the interval's right end, end)
     for j in kinked.nonzero().flatten().tolist():
-        for k in range(14):
+        for k in range(prints.shape[1] - 1):
             if prints[j, k] != prints[j, k + 1]:
-                work.append([j, float(t[j, k]), float(t[j, k + 1]), float(prints[j, k]),
-                             float(prints[j, k + 1]), float(t[j, k + 1])])
+                work.append([j, float(t[j, k]), float(t[j, k + 1]), int(prints[j, k]),
+                             int(prints[j, k + 1]), float(t[j, k + 1])])
     found: dict[int, list[float]] = {}
     while work:
         while True:

@@ -209,10 +209,12 @@ def _piecewise_linear(model: Model, end: tuple, target, extra: tuple) -> bool:
 
     if len(end) != 1:
         return False
+    n = end[0].shape[0]
+    tgt = normalize_target(target, n, end[0].device)
     try:
-        check_piecewise_linear(model, end[0][:1], target[:1] if isinstance(
-            target, (list, torch.Tensor)) else target, expand_extra(extra, end[0].shape[0],
-                                                                    slice(0, 1), 1))
+        check_piecewise_linear(model, end[0][:1],
+                               tgt[:1] if isinstance(tgt, torch.Tensor) else tgt,
+                               expand_extra(extra, n, slice(0, 1), 1))
     except (UnsupportedFunctionError, ArgumentError, DimensionError):
         return False
     return True

@@ -19,10 +19,15 @@ split at ``layer`` and the straight path gamma(t) = x' + t (x - x'):
   Razaviyayn (2022), eq. 4).
 - :class:`NeuronIntegratedGradients`: integrated gradients of the unit's value H_j.
 
-Every weighted sum over the steps is accumulated in float64, and each pass holds at most
-``internal_batch_size`` path points, so memory does not grow with ``n_steps``. Layers whose
-output (or, with ``attribute_to_layer_input``, input) is a tuple of tensors give a tuple of
-attributions; a list of layers (LayerIntegratedGradients) gives a list.
+All four run on the one path integrator (:mod:`numeric.path_integral`; the two IG classes
+through :func:`numeric.integrated_gradients`), so every weighted sum over the steps is
+accumulated in float64, each pass holds at most ``internal_batch_size`` path points (memory
+does not grow with ``n_steps``), and ``tolerance=``, ``return_error=`` and
+``max_evaluations=`` (beyond Captum) integrate to a stated accuracy
+(:mod:`numeric.adaptive`). Layers whose output (or, with ``attribute_to_layer_input``, input)
+is a tuple of tensors give a tuple of attributions; a list of layers
+(LayerIntegratedGradients) gives a list. ``grad_kwargs`` is accepted; a tensor the output
+does not use gets zero gradients (Captum's ``materialize_grads``).
 
 >>> import torch
 >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1))
@@ -124,6 +129,7 @@ class _LayerMethod(NoFutures):
 
     _name = ""
     _allow_list = False
+    _has_delta = False
 
     def __init__(self, forward_func: Callable, layer, device_ids=None,
                  multiply_by_inputs: bool = True) -> None:
@@ -145,6 +151,10 @@ class _LayerMethod(NoFutures):
     def multiplies_by_inputs(self) -> bool:
         """Whether attributions are multiplied by (inputs - baselines) (global attribution)."""
         return self._multiply_by_inputs
+
+    def has_convergence_delta(self) -> bool:
+        """Whether ``attribute`` can return a completeness delta (Captum's flag)."""
+        return self._has_delta
 
 
 class LayerIntegratedGradients(_LayerMethod):
@@ -173,10 +183,7 @@ class LayerIntegratedGradients(_LayerMethod):
 
     _name = "Layer Integrated Gradients"
     _allow_list = True
-
-    def has_convergence_delta(self) -> bool:
-        """True: layer IG has a completeness delta."""
-        return True
+    _has_delta = True
 
     def attribute(self, inputs, baselines=None, target=None, additional_forward_args=None,
                   n_steps: int = 50, method: str = "gausslegendre",
@@ -303,13 +310,10 @@ class LayerConductance(_LayerMethod):
     """
 
     _name = "Layer Conductance"
+    _has_delta = True
 
     def __init__(self, forward_func: Callable, layer: nn.Module, device_ids=None) -> None:
         super().__init__(forward_func, layer, device_ids, True)
-
-    def has_convergence_delta(self) -> bool:
-        """True: conductance has a completeness delta."""
-        return True
 
     def attribute(self, inputs, baselines=None, target=None, additional_forward_args=None,
                   n_steps: int = 50, method: str = "gausslegendre",

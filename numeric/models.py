@@ -1,5 +1,6 @@
 """Networks the cross-check and the benchmark run on: random MLPs, a small CNN, a ResNet-50,
-and a 64-32-10 ReLU network trained on scikit-learn's digits data set.
+a 64-32-10 ReLU network trained on scikit-learn's digits data set, and a small transformer
+encoder (GELU, softmax attention, LayerNorm).
 
 >>> net = random_mlp(8, 16, 1, activation="relu", seed=0)
 >>> [type(m).__name__ for m in net]
@@ -17,8 +18,8 @@ from .layers import Residual
 
 nn = torch.nn
 
-__all__ = ["digits_cnn", "digits_data", "digits_mlp", "random_mlp", "resnet50", "seeded",
-           "small_cnn"]
+__all__ = ["TinyEncoder", "digits_cnn", "digits_data", "digits_mlp", "random_mlp", "resnet50",
+           "seeded", "small_cnn", "tiny_encoder"]
 
 _ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.125), "tanh": nn.Tanh,
                 "sigmoid": nn.Sigmoid, "softplus": nn.Softplus}
@@ -172,3 +173,54 @@ def _digits_cnn(seed: int, epochs: int) -> nn.Module:
                                nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                                nn.Flatten(), nn.Linear(16 * 2 * 2, 10)), seed)
     return _train_on_digits(net, (1, 8, 8), epochs)
+
+
+class _EncoderBlock(nn.Module):
+    """Pre-LayerNorm transformer encoder block: softmax self-attention and a GELU MLP."""
+
+    def __init__(self, d: int, heads: int, ff: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv, self.out = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.ff1, self.ff2 = nn.Linear(d, ff), nn.Linear(ff, d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        n, length, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
+        q, k, v = (u.reshape(n, length, self.heads, -1).transpose(1, 2) for u in (q, k, v))
+        att = torch.softmax(q @ k.transpose(-1, -2) / (d // self.heads) ** 0.5, dim=-1)
+        x = x + self.out((att @ v).transpose(1, 2).reshape(n, length, d))
+        return x + self.ff2(nn.functional.gelu(self.ff1(self.ln2(x))))
+
+
+class TinyEncoder(nn.Module):
+    """A small transformer encoder on token embeddings (N, length, d): ``layers`` pre-LN blocks
+    (softmax attention with ``heads`` heads, GELU MLP of width ``ff``), a final LayerNorm, mean
+    pooling and a linear head. Smooth everywhere (no kinks). Random weights from ``seed``."""
+
+    def __init__(self, d: int = 16, heads: int = 2, ff: int = 32, layers: int = 2,
+                 classes: int = 3, seed: int = 0) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(_EncoderBlock(d, heads, ff) for _ in range(layers))
+        self.norm = nn.LayerNorm(d)
+        self.head = nn.Linear(d, classes)
+        seeded(self, seed)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.norm(x).mean(1))
+
+
+def tiny_encoder(seed: int = 0, **sizes: int) -> TinyEncoder:
+    """A :class:`TinyEncoder` (defaults: d 16, 2 heads, MLP 32, 2 blocks, 3 classes) in float64,
+    frozen, in eval mode.
+
+    >>> tiny_encoder()(torch.zeros(2, 8, 16, dtype=torch.float64)).shape
+    torch.Size([2, 3])
+    """
+    net = TinyEncoder(seed=seed, **sizes).double().eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net

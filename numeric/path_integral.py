@@ -193,38 +193,14 @@ def interpolate(start: torch.Tensor, direction: torch.Tensor, example: torch.Ten
     return torch.addcmul(start[example], t.to(start.dtype).view(view), direction[example])
 
 
-_KINK_MODULES = (nn.ReLU, nn.LeakyReLU, nn.PReLU, nn.ReLU6, nn.Hardtanh, nn.MaxPool1d,
-                 nn.MaxPool2d)
-
-
-def _pattern_hook(store: list):
-    """A forward hook appending, per row, which branch each kink of the module takes."""
-    import torch.nn.functional as F
-
-    def hook(module, inputs, output):
-        z = inputs[0].detach()
-        if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d)):
-            pool = F.max_pool1d if isinstance(module, nn.MaxPool1d) else F.max_pool2d
-            _, idx = pool(z, module.kernel_size, module.stride, module.padding, module.dilation,
-                          module.ceil_mode, return_indices=True)
-            store.append(idx.reshape(z.shape[0], -1))
-        elif isinstance(module, nn.Hardtanh):  # ReLU6 too
-            store.append(((z > module.min_val).long() + (z > module.max_val).long())
-                         .reshape(z.shape[0], -1))
-        else:
-            store.append((z > 0).long().reshape(z.shape[0], -1))
-
-    return hook
-
-
 def kink_grid(model: nn.Module, start: torch.Tensor, end: torch.Tensor, method: str,
               steps: int, scan: int = 256, tol: float = 1e-13,
               batch_size: int | None = None) -> Grid:
     """A quadrature rule on each smooth piece of every straight segment start -> end.
 
-    The pieces end where a ReLU-like layer or a max-pool window of ``model`` switches branch
-    (ReLU, leaky ReLU, PReLU, ReLU6/hardtanh, MaxPool1d/2d modules; kinks computed in a
-    forward function are not seen). Switches are located by sampling ``scan`` + 1 equally
+    The pieces end where a kink operation of ``model`` switches branch (any operation of the
+    exact walk's catalogue, in modules or in a forward function: :mod:`numeric.branches`).
+    Switches are located by sampling ``scan`` + 1 equally
     spaced points and bisecting every interval whose branch pattern changed, to ``tol`` in t;
     a pair of switches that cancel between two samples is missed. On smooth pieces
     (tanh, sigmoid, softmax between the kinks) Gauss-Legendre converges fast again, where
@@ -239,59 +215,43 @@ def kink_grid(model: nn.Module, start: torch.Tensor, end: torch.Tensor, method: 
     >>> [round(v, 12) for v in g.t.tolist()], [round(v, 12) for v in g.weight.tolist()]
     ([0.125, 0.625], [0.25, 0.75])
     """
-    if not isinstance(model, nn.Module):
-        raise ArgumentError("splitting at kinks needs an nn.Module (its ReLU and max-pool "
-                            "modules are watched)")
-    store: list = []
-    handles = [m.register_forward_hook(_pattern_hook(store)) for m in model.modules()
-               if isinstance(m, _KINK_MODULES)]
+    from .branches import BranchFingerprint
+
+    fp = BranchFingerprint()
     n = end.shape[0]
-    d = end - start
     size = batch_size or 65536
 
     def patterns(e: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        rows = []
-        for p0 in range(0, len(t), size):
-            store.clear()
-            ee, tt = e[p0:p0 + size], t[p0:p0 + size]
-            model(interpolate(start, d, ee, tt))
-            rows.append(torch.cat(store, dim=1) if store else
-                        torch.zeros(len(tt), 0, dtype=torch.long, device=end.device))
-        return torch.cat(rows)
+        forward_points(model, Grid(e, t, torch.zeros_like(t)), start, end, batch_size=size,
+                       watch=fp.watch)
+        return fp.take()
 
-    try:
-        with torch.no_grad():
-            ts = torch.linspace(0.0, 1.0, scan + 1, dtype=torch.float64, device=end.device)
-            e_all = torch.arange(n, device=end.device).repeat_interleave(scan + 1)
-            pat = patterns(e_all, ts.repeat(n)).reshape(n, scan + 1, -1)
-            changed = (pat[:, 1:] != pat[:, :-1]).any(2)
-            work = [(int(e), float(ts[k]), float(ts[k + 1])) for e, k in changed.nonzero()]
-            cuts: list[list[float]] = [[] for _ in range(n)]
-            while work:
-                ex = torch.tensor([w[0] for w in work], device=end.device)
-                lo = torch.tensor([w[1] for w in work], dtype=torch.float64, device=end.device)
-                hi = torch.tensor([w[2] for w in work], dtype=torch.float64, device=end.device)
-                p_lo = patterns(ex, lo)
-                while float((hi - lo).max()) > tol:
-                    mid = 0.5 * (lo + hi)
-                    p_mid = patterns(ex, mid)
-                    left = (p_mid == p_lo).all(1)  # the first switch is right of mid
-                    lo = torch.where(left, mid, lo)
-                    hi = torch.where(left, hi, mid)
-                # the switch is in [lo, hi]; more switches remain where hi's pattern is not the
-                # pattern at the end of the original interval
-                ends = torch.tensor([w[2] for w in work], dtype=torch.float64, device=end.device)
-                p_end = patterns(ex, ends)
-                p_after = patterns(ex, hi)
-                nxt = []
-                for i, (e, _, b) in enumerate(work):
-                    cuts[e].append(float(hi[i]))
-                    if float(hi[i]) < b and not bool((p_after[i] == p_end[i]).all()):
-                        nxt.append((e, float(hi[i]), b))
-                work = nxt
-    finally:
-        for h in handles:
-            h.remove()
+    ts = torch.linspace(0.0, 1.0, scan + 1, dtype=torch.float64, device=end.device)
+    e_all = torch.arange(n, device=end.device).repeat_interleave(scan + 1)
+    pat = patterns(e_all, ts.repeat(n)).reshape(n, scan + 1)
+    changed = pat[:, 1:] != pat[:, :-1]
+    work = [(int(e), float(ts[k]), float(ts[k + 1])) for e, k in changed.nonzero()]
+    cuts: list[list[float]] = [[] for _ in range(n)]
+    while work:
+        ex = torch.tensor([w[0] for w in work], device=end.device)
+        lo = torch.tensor([w[1] for w in work], dtype=torch.float64, device=end.device)
+        hi = torch.tensor([w[2] for w in work], dtype=torch.float64, device=end.device)
+        p_lo = patterns(ex, lo)
+        while float((hi - lo).max()) > tol:
+            mid = 0.5 * (lo + hi)
+            left = patterns(ex, mid) == p_lo  # the first switch is right of mid
+            lo = torch.where(left, mid, lo)
+            hi = torch.where(left, hi, mid)
+        # the switch is in [lo, hi]; more switches remain where hi's pattern is not the
+        # pattern at the end of the original interval
+        ends = torch.tensor([w[2] for w in work], dtype=torch.float64, device=end.device)
+        same = patterns(ex, hi) == patterns(ex, ends)
+        nxt = []
+        for i, (e, _, b) in enumerate(work):
+            cuts[e].append(float(hi[i]))
+            if float(hi[i]) < b and not bool(same[i]):
+                nxt.append((e, float(hi[i]), b))
+        work = nxt
     nodes, weights = quadrature_rule(method).tensors(quadrature_rule(method).check_steps(steps),
                                                      torch.float64, end.device)
     examples, tss, wss = [], [], []

@@ -199,3 +199,54 @@ def test_conductance_and_neuron_flow_with_tolerance():
     flow, err = neuron_flow(net, "1", 2, x, tolerance=1e-8, return_error=True)
     ref = neuron_flow(net, "1", 2, x, steps=60, split_kinks=True)
     assert ((flow - ref).abs().amax(1) <= err + 1e-13).all()
+
+
+def test_adaptive_on_a_relu_network_matches_the_walk():
+    """Forced through the adaptive integrator (not the walk), a trained ReLU MLP whose first
+    switch sits closer to the baseline than the first Gauss node: the ends of every piece are
+    fingerprinted too, so the switch is found and the estimate bounds the error."""
+    from numeric.adaptive import adaptive_path_integral
+    from numeric.models import digits_data, digits_mlp
+    from numeric.targets import normalize_target
+
+    net = digits_mlp()
+    x = digits_data()[0][1500:1503]
+    target = net(x).argmax(1)
+    walk = exact_integrated_gradients(net, x, target=target)
+    r = adaptive_path_integral(net, (torch.zeros_like(x),), (x,),
+                               normalize_target(target, 3, x.device), tolerance=1e-6,
+                               factors=(x,))
+    true = (r.values[0] - walk.attributions).abs().amax(1)
+    assert (true <= r.error).all()
+    assert (r.error <= 1e-6 * r.values[0].abs().amax(1)).all()
+
+
+def test_done_when_models():
+    """tolerance=1e-6 on small_cnn from a black baseline (the exact walk), a transformer encoder
+    (against Gauss-Legendre 1024, converged on this analytic integrand) and the tanh + max-pool
+    App. M digits network (against Gauss-Legendre 64 on every piece between max-pool
+    switches): within 1e-6 relative, and the estimate bounds the true error."""
+    from numeric.experiments.digits import appm_net
+    from numeric.models import seeded, small_cnn, tiny_encoder
+
+    cnn = small_cnn(size=16).double()
+    x = torch.rand(1, 3, 16, 16, dtype=F64, generator=torch.Generator().manual_seed(0))
+    attr, err = integrated_gradients(cnn, x, target=3, tolerance=1e-6, return_error=True)
+    walk = exact_integrated_gradients(cnn, x, target=3).attributions
+    assert float((attr - walk).abs().max()) <= float(err[0]) + 1e-15
+    enc = tiny_encoder()
+    xe = torch.randn(2, 8, 16, dtype=F64, generator=torch.Generator().manual_seed(1))
+    attr, err = integrated_gradients(enc, xe, target=0, tolerance=1e-6, return_error=True)
+    ref = integrated_gradients(enc, xe, target=0, steps=1024)
+    true = (attr - ref).reshape(2, -1).abs().amax(1)
+    assert (true <= err).all() and (err <= 1e-6 * ref.reshape(2, -1).abs().amax(1) * 1.01).all()
+    net = seeded(appm_net("tanh"), 0).double().eval()
+    xd = torch.rand(2, 1, 8, 8, dtype=F64, generator=torch.Generator().manual_seed(2))
+    attr, err = integrated_gradients(net, xd, target=1, tolerance=1e-6, return_error=True)
+    base = torch.zeros_like(xd)
+    grid = kink_grid(net, base, xd, "gausslegendre", 64, scan=2048)
+    (g,) = path_integral(net, grid, base, xd, (1,))
+    ref = g * xd
+    true = (attr - ref).reshape(2, -1).abs().amax(1)
+    assert (true <= err + 1e-10 * ref.reshape(2, -1).abs().sum(1)).all()
+    assert (err <= 1e-6 * ref.reshape(2, -1).abs().amax(1) * 1.01).all()

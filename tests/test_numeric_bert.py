@@ -3,6 +3,9 @@ from a config, no download), as Captum's BERT tutorial computes them: layer inte
 through the embedding layer against a [PAD]-token baseline. Captum run on the same model and
 ids is the reference; the model is float64, so agreement is limited only by the arithmetic."""
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -102,3 +105,24 @@ def test_gelu_conductance_converges_where_captums_has_first_order_error(bert):
     unit = NeuronConductance(model.forward_embeds, model.gelu(0)).attribute(
         x, (3, 7), method="gausslegendre", n_steps=12, **kw)
     assert abs(float(unit.sum()) - float(ours[1][0, 3, 7])) < 1e-10
+
+
+def test_tolerance_gives_an_error_estimate_that_bounds_the_true_error(bert):
+    model, ids, mask, base = bert
+    lig = LayerIntegratedGradients(model, model.embeddings)
+    kw = dict(target=1, additional_forward_args=mask)
+    reference = lig.attribute(ids, base, n_steps=128, **kw)   # converged to ~1e-16 here
+    attr, delta, error = lig.attribute(ids, base, tolerance=1e-8, return_error=True,
+                                       return_convergence_delta=True, **kw)
+    true = float((attr - reference).abs().max())
+    assert error.shape == (1,) and error.dtype == torch.float64
+    assert true <= float(error[0]) <= 1e-8 * float(attr.abs().max())
+    assert abs(float(delta[0])) < 1e-9
+
+
+def test_transformers_is_not_loaded_by_the_library():
+    code = ("import sys, numeric; numeric.LayerIntegratedGradients; numeric.LayerConductance; "
+            "assert 'transformers' not in sys.modules, 'loaded'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]

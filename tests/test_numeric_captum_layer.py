@@ -269,7 +269,13 @@ def test_bad_arguments_raise_one_line_assertion_errors(call, message):
     assert "\n" not in str(info.value)
 
 
-def test_the_classes_are_exported():
+def test_the_classes_are_exported_with_captums_names_and_flags():
+    net = bm.BasicModel_MultiLayer()
     for name in ("LayerIntegratedGradients", "LayerConductance", "NeuronConductance",
                  "NeuronIntegratedGradients"):
         assert name in numeric.__all__
+        ours = getattr(numeric, name)(net, net.relu)
+        theirs = getattr(captum_attr, name)(net, net.relu)
+        assert ours.get_name() == theirs.get_name()
+        assert ours.has_convergence_delta() == theirs.has_convergence_delta()
+        assert ours.multiplies_by_inputs == theirs.multiplies_by_inputs
