@@ -89,7 +89,12 @@ def _positive(kind: type):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``python -m numeric attribute``."""
-    from .quadrature import METHODS
+    from proofs.errors import MissingDependencyError
+
+    try:
+        from .quadrature import METHODS
+    except MissingDependencyError:  # no torch: --help still works; running says how to install
+        METHODS = None
 
     parser.add_argument("--model", required=True, metavar="MODULE:FACTORY",
                         help="a function returning the model (an nn.Module or callable)")

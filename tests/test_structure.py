@@ -229,3 +229,17 @@ def test_every_public_name_resolves(package):
     assert [n for n in module.__all__ if not hasattr(module, n)] == []
     table = getattr(module, "_lazy_names", {})
     assert set(table) <= set(module.__all__), set(table) - set(module.__all__)
+
+
+def test_numeric_help_works_without_torch():
+    """`python -m numeric attribute --help` needs no torch; running a command says how to
+    install it, in one line, exit 2."""
+    hide = "import sys; sys.modules['torch'] = None; sys.argv = ['numeric'] + sys.argv[1:]; "
+    run_cli = hide + "import runpy; runpy.run_module('numeric', run_name='__main__')"
+    for args, code in ((["--help"], 0), (["attribute", "--help"], 0),
+                       (["crosscheck", "--quick"], 2)):
+        done = subprocess.run([sys.executable, "-c", run_cli, *args], capture_output=True,
+                              text=True, cwd=ROOT, timeout=120)
+        assert done.returncode == code, (args, done.stderr[-1500:])
+        if code == 2:
+            assert "pip install torch" in done.stderr and "Traceback" not in done.stderr
