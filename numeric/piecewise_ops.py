@@ -563,6 +563,28 @@ def _tuple(v, n: int) -> tuple[int, ...]:
     return tuple(int(e) for e in v) if isinstance(v, (tuple, list)) else (int(v),) * n
 
 
+def _winner_index(probe: Probe, idx: torch.Tensor, window, sizes, outs, coordinate
+                  ) -> torch.Tensor:
+    """The flat index, in the input's spatial dims, of each window's winner (max-pool's
+    ``return_indices``). ``idx`` counts within a row-major window of shape ``window``;
+    ``coordinate(i, out, q)`` is the input coordinate along spatial dim i of position q in
+    the window of output position ``out``."""
+    n = len(window)
+    rem, pos = idx, []
+    for i in reversed(range(n)):
+        pos.append(rem % window[i])
+        rem = rem // window[i]
+    pos.reverse()
+    flat = torch.zeros_like(idx)
+    for i in range(n):
+        shape = [1] * idx.dim()
+        shape[2 + i] = outs[i]
+        out = torch.arange(outs[i], device=idx.device).view(shape)
+        flat = flat * sizes[i] + coordinate(i, out, pos[i])
+    probe.taint(flat)
+    return flat
+
+
 def _max_pool(probe, name, func, args, kwargs):
     n = int(name[8])
     a = _bind(args, kwargs, ("input", "kernel_size", "stride", "padding", "dilation",
@@ -650,20 +672,8 @@ def _max_pool(probe, name, func, args, kwargs):
     values, idx = _window_max(probe, name, w)
     if not (a["return_indices"] or name.endswith("with_indices")):
         return values
-    # flat index of the winner in the input's spatial dims
-    flat = torch.zeros_like(idx)
-    rem = idx
-    pos = []
-    for i in reversed(range(n)):
-        pos.append(rem % k[i])
-        rem = rem // k[i]
-    pos.reverse()
-    for i in range(n):
-        shape = [1] * idx.dim()
-        shape[2 + i] = outs[i]
-        start = torch.arange(outs[i], device=idx.device).view(shape) * s[i] - p[i]
-        flat = flat * sizes[i] + start + pos[i] * dil[i]
-    probe.taint(flat)
+    flat = _winner_index(probe, idx, k, sizes, outs,
+                         lambda i, out, q: out * s[i] - p[i] + q * dil[i])
     return values, flat
 
 
@@ -851,20 +861,8 @@ def _adaptive_max_pool(probe, name, func, args, kwargs):
     values, idx = _window_max(probe, name, w)
     if not (a["return_indices"] or name.endswith("with_indices")):
         return values
-    ks = [c.shape[1] for c in coords]
-    flat = torch.zeros_like(idx)
-    rem = idx
-    parts = []
-    for i in reversed(range(n)):
-        parts.append(rem % ks[i])
-        rem = rem // ks[i]
-    parts.reverse()
-    for i in range(n):
-        shape = [1] * idx.dim()
-        shape[2 + i] = outs[i]
-        row = torch.arange(outs[i], device=idx.device).view(shape).expand_as(idx)
-        flat = flat * sizes[i] + coords[i][row, parts[i]]
-    probe.taint(flat)
+    flat = _winner_index(probe, idx, [c.shape[1] for c in coords], sizes, outs,
+                         lambda i, out, q: coords[i][out.expand_as(q), q])
     return values, flat
 
 
