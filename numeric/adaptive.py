@@ -61,6 +61,12 @@ DEFAULT_MAX_EVALUATIONS = 50_000
 #: |Kronrod - Gauss + (exact - Kronrod)|, and the Kronrod error, though far smaller on a
 #: resolved piece, can add to it
 _SAFETY = 2.0
+#: bisection aims at this fraction of the tolerance (QUADPACK's choice of pieces to bisect)
+_AIM = 0.5
+#: a graded split cuts this fraction of the piece off at the end it leans to
+_GRADE = 0.25
+#: how much worse one half of a split must be than the other for the next split to lean
+_LEAN = 64.0
 #: smallest piece bisected further
 _MIN_PIECE = 1e-13
 
@@ -144,6 +150,25 @@ class _Pieces:
         self.err: list[float] = []
         self.alive: list[bool] = []
         self.flags: list[tuple[float, float]] = []
+        #: where to split the piece: 0 the middle, -1 near its left end, 1 near its right end
+        self.lean: list[int] = []
+
+
+def _lean(pieces: _Pieces, halves: dict[int, dict[int, tuple[int, int]]]) -> None:
+    """Where the two halves of a split differ in error by far, the error sits near the outer
+    end of the worse one (an integrand varying fast there, such as a LayerNorm near a zero
+    baseline): split that half next near that end, so that the pieces shrink geometrically
+    towards it (as graded meshes do) rather than by halves. A wrong guess (the larger half of
+    a graded split is the worse) goes back to halving."""
+    for pair in halves.values():
+        if len(pair) != 2:
+            continue
+        (left, small), (right, _) = pair[-1], pair[1]
+        el, er = pieces.err[left], pieces.err[right]
+        if el > _LEAN * er:
+            pieces.lean[left] = -1 if small in (0, -1) else 0
+        elif er > _LEAN * el:
+            pieces.lean[right] = 1 if small in (0, 1) else 0
 
 
 def switch_width(dtype: torch.dtype) -> float:
@@ -197,7 +222,11 @@ def adaptive_path_integral(model: Callable, start: tuple, end: tuple, target, *,
     pieces = _Pieces()
     # (track, a, b, how far a located switch at a may be from a (0: no switch), same at b,
     # whether a switch inside was left unlocated for want of evaluations)
-    pending: list[tuple] = [(r, 0.0, 1.0, 0.0, 0.0, False) for r in range(tracks)]
+    # whether a switch inside was left unlocated for want of evaluations; for the two halves of
+    # a split: the split's id, which side the piece is on (-1, 1) and which side was the
+    # smaller, 0: neither)
+    pending: list[tuple] = [(r, 0.0, 1.0, 0.0, 0.0, False, -1, 0, 0) for r in range(tracks)]
+    splits = 0
     switches = [0] * n
     stopped = torch.zeros(n, dtype=torch.bool)
     out_shapes: list[tuple] | None = None
@@ -269,6 +298,7 @@ def adaptive_path_integral(model: Callable, start: tuple, end: tuple, target, *,
         # a piece holding a switch not located is integrated as it is, its size the error
         reserved = torch.zeros(n, dtype=torch.long)
         nxt = []
+        halves: dict[int, dict[int, tuple[int, int]]] = {}
         for j in range(m):
             if bool(kinked[j]):
                 e = int(owner[tr[j]])
@@ -288,7 +318,7 @@ def adaptive_path_integral(model: Callable, start: tuple, end: tuple, target, *,
                         lo, hi = ts[k], ts[k + 1]
                         hole = any(u < hi and v > lo for u, v in holes) or (
                             k == len(ts) - 2 and len(cuts) < len(located.get(j, [])))
-                        nxt.append((int(tr[j]), lo, hi, rs[k], rs[k + 1], hole))
+                        nxt.append((int(tr[j]), lo, hi, rs[k], rs[k + 1], hole, -1, 0, 0))
                     continue
             gauss = [s[1, j] for s in scaled]
             # rounding: the model's dtype per evaluation
@@ -316,6 +346,11 @@ def adaptive_path_integral(model: Callable, start: tuple, end: tuple, target, *,
             pieces.err.append(max(float(d.max()) if d.numel() else 0.0 for d in diff))
             pieces.alive.append(True)
             pieces.flags.append((pending[j][3], pending[j][4]))
+            pieces.lean.append(0)
+            if pending[j][6] >= 0:
+                halves.setdefault(pending[j][6], {})[pending[j][7]] = (len(pieces.a) - 1,
+                                                                       pending[j][8])
+        _lean(pieces, halves)
         pending = nxt
         # per example: value, estimate, scale; bisect where the estimate is too large
         values, error, scale = _totals(pieces, owner, n, out_shapes)
@@ -328,7 +363,7 @@ def adaptive_path_integral(model: Callable, start: tuple, end: tuple, target, *,
                     if alive and int(owner[pieces.track[i]]) == e]
             mine.sort(key=lambda i: -pieces.err[i])
             budget = (max_evaluations - int(evals[e])) // (2 * cost)
-            excess = float(error[e]) - 0.5 * float(target_err[e])
+            excess = float(error[e]) - _AIM * float(target_err[e])
             chosen = []
             for i in mine:
                 if excess <= 0 or len(chosen) >= budget:
@@ -342,10 +377,14 @@ def adaptive_path_integral(model: Callable, start: tuple, end: tuple, target, *,
                 continue
             for i in chosen:
                 pieces.alive[i] = False
-                mid = 0.5 * (pieces.a[i] + pieces.b[i])
+                lean = pieces.lean[i]
+                mid = pieces.a[i] + (0.5 + lean * (0.5 - _GRADE)) * (pieces.b[i] - pieces.a[i])
                 fa, fb = pieces.flags[i]
-                pending += [(pieces.track[i], pieces.a[i], mid, fa, 0.0, False),
-                            (pieces.track[i], mid, pieces.b[i], 0.0, fb, False)]
+                pending += [(pieces.track[i], pieces.a[i], mid, fa, 0.0, False, splits, -1,
+                             lean),
+                            (pieces.track[i], mid, pieces.b[i], 0.0, fb, False, splits, 1,
+                             lean)]
+                splits += 1
     values, error, scale = _totals(pieces, owner, n, out_shapes)
     converged = error <= tolerance * scale
     count = [0] * n
