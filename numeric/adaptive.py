@@ -14,14 +14,28 @@ over the features of |A_i - exact A_i|) is at most ``tolerance`` times its large
 - while a forward pass runs, the branch every kink operation takes (ReLU, max-pool, clamp,
   max, ..., the exact walk's catalogue in :mod:`numeric.piecewise_ops`) is fingerprinted per
   point, at the 15 nodes and (one more forward-only pass) just inside both ends of the piece,
-  which the Gauss nodes leave uncovered. A piece whose points disagree contains a switch: the
-  switch is bisected to ``2**-44`` in t with forward passes only and the piece split there, so
-  every piece integrated is smooth, where the rule pair converges fast and its estimate can be
-  trusted;
-- the pieces that carry most of an unconverged example's estimate are bisected, as QUADPACK
+  which the Gauss nodes leave uncovered. A piece whose points disagree contains a switch. It
+  is located with forward passes only, all switches of all examples in one pass per step, by
+  regula falsi with the Anderson-Bjorck step (Anderson and Bjorck (1973)) on the kink argument
+  of an element whose branch differs between the bracket's ends (the input minus the
+  threshold of a ReLU or clamp; the difference of the two competing entries of a max-pool or
+  argmax; :mod:`numeric.branches`), which is smooth on each side: about 6 evaluations per
+  switch where bisection took 45. Where the argument is not known (maximum of two tensors,
+  comparisons) the fingerprints are bisected. The bracket is closed to ``SWITCH_WIDTH`` in t
+  (switches closer than that, the rounding-level flicker of tied max-pool entries near a zero
+  baseline, count as one), the piece is cut at its middle, and the cut's distance r to the
+  switch is paid for in the estimate: 2 r times the integrand at the node next to the cut, on
+  both sides, bounds r times the jump;
+- the pieces that carry most of an unconverged example's estimate are split, as QUADPACK
   does, until the example meets its tolerance or has spent ``max_evaluations`` model
   evaluations (gradient points and forward-only points counted alike: 17 per piece, 15 when
-  no kink operation runs).
+  no kink operation runs, 1 per locating step; never more, the switch round included: where
+  evaluations run short, switches are located only as far as the pieces they make can still
+  be integrated, and a piece left holding a switch counts its whole size as error). A split
+  halves the piece, except where the two halves of its parent differed by far (64x): the
+  error then sits near the outer end of the worse half (an integrand that varies fast there,
+  as a LayerNorm does near a zero baseline), and its next split cuts a quarter off that end, so
+  that the pieces shrink geometrically towards it as graded meshes do.
 
 A switch that two nodes straddle an even number of times is not seen by the fingerprints but
 shows as a large estimate (the integrand jumps) and is bisected until seen.
