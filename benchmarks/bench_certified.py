@@ -40,21 +40,39 @@ HEADING = "## certified exact IG (networks)"
 
 
 NOTES = """\
-small_cnn on 3x32x32 (the issue's case: 11,188 regions for the float walk) is NOT certified:
-the prover holds every layer as a dense exact matrix (the two convolutions would be 16384 x
-3072 and 8192 x 4096 rationals) and works on every unit of every region in object arrays of
-python-flint rationals: 0.02 s of CPU per region on 3x8x8; 3x32x32 has 16 times the units
-and 17 times the regions (an estimated hour of CPU even with sparse convolutions). A
-certificate of it would also be large: the exact attributions are rationals whose
-denominators multiply the denominators of the breakpoints each coordinate's gradient changes
-at (3822 digits on 3x8x8 with 662 regions), tens of thousands of digits per coordinate at
-11,188 regions. Getting there needs an incremental sweep (ExactLine-style: only the units a
-crossing changes are updated) with sparse convolutions, in the prover and in the verifier
-alike.
+small_cnn on 3x32x32 (the issue's case) is certified by the incremental exact sweep
+(numeric/certified_sweep.py), the path of every chain of layers (prover "sweep"). On a region
+every unit is an affine form (a + b t) / D with integers a, b and one denominator per layer
+(weights, input and baseline are floats, so D is a power of two), and only the breakpoints
+-a/b are not dyadic. Each kink argument's next root sits in a heap; at a breakpoint only the
+units downstream of those that switch are updated (convolutions as sparse rows), and the
+backward vector likewise; the attributions are Abel sums, each coordinate's terms summed by
+binary splitting. The exact proof is the smaller part of the certify time: the rest is the
+float64 walk (numeric.exact), run to compare its regions with the exact ones and for the
+float64 error column. The region prover (dense exact matrices, every unit of every region:
+48 s for small_cnn 3x8x8 in the last run, an estimated hour for 3x32x32) stays for residual
+networks and for flat ties the sweep does not decide. The digits CNN goes there: where the
+image is blank the path does not move, and max-pool entries tie all along as the same
+constant; the region prover shows that harmless by tracing which units depend on a moving
+coordinate, the sweep does not trace that (only ties between switched-off ReLUs are decided
+by it).
 
-Goals (2 cores): the trained digits CNNs are certified and verified well under 30 s each
-(wall-clock, under load); small_cnn 3x32x32 in under 10 minutes is not met (see above). On
-these four networks the float walk proposed every region (none missed, none merged), and its
+Certificates of the sweep (version 2) hold the exact breakpoints (text), the first piece's
+pattern (packed bits), the units that switch at each breakpoint, and the attributions by the
+SHA-256 of their exact canonical text (one reduced p/q line per coordinate, hexadecimal) with
+their float64 roundings, not the exact values: on 3x32x32 a coordinate's denominator has
+thousands of digits (the table), 3072 of them, and the verifier has to recompute them exactly
+anyway to check them; the exact values are in CertifiedResult.values. `python -m proofs
+verify` re-checks a version-2 certificate sparsely and incrementally (proofs/verify_sweep.py:
+no torch, no numeric): each unit's stated branch must hold on an interval of t covering its
+pieces, every breakpoint must end the interval of a unit that switches there, the gradient
+dotted with x - x' must equal the target's slope on every piece, and the attributions must
+hash to the digest, round to the floats shown, and add up to F(input) - F(baseline) (modulo
+a 61-bit prime; exactly, that follows from the per-piece checks).
+
+Goals (2 cores): the trained digits CNNs certified and verified well under 30 s each; small_cnn
+3x32x32 certified in under 10 minutes: met (wall-clock under load, see the table). On these
+networks the float walk proposed every region (none missed, none merged), and its
 attributions are within 1e-14 of the certified ones; GL-50 and Captum (the same rule) are off
 by up to 1e-1 on the ReLU twin. Where float64 cannot separate two kinks the walk misses a
 region: relu(t - q) - relu((1 + 2^-52) t - q), q = float(1/3), along t in [0, 1] has kinks

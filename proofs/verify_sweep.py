@@ -49,8 +49,9 @@ from .errors import CertificateError
 __all__ = ["SweepNetwork", "check_sweep_example", "pool_windows", "sizes"]
 
 _PRIME = 2**61 - 1
-#: the largest layer geometry number this verifier accepts
+#: the largest layer geometry number and sparse layer (stored entries) this verifier accepts
 MAX_GEOMETRY = 4096
+MAX_ENTRIES = 10**8
 
 
 class _Fail(Exception):
@@ -110,6 +111,12 @@ def pool_windows(layer: dict, shape: tuple, kernel: tuple[int, int]
     chan = np.arange(c)[:, None, None] * (h * w)
     win = np.where(flat[None] >= 0, flat[None] + chan, -1).reshape(c * ho * wo, -1)
     return win, (c, ho, wo)
+
+
+def _entries(n: int) -> None:
+    if n > MAX_ENTRIES:
+        raise CertificateError(f"a layer of {n:,} weight entries is larger than this verifier "
+                               f"accepts ({MAX_ENTRIES:,})")
 
 
 def _dyadic(values: np.ndarray) -> tuple[list[int], int]:
@@ -200,6 +207,7 @@ class SweepNetwork:
                 raise CertificateError(f"linear weight {w.shape} does not fit input {shape}")
             if layer.get("bias") is not None:
                 self.tensor(layer["bias"], (w.shape[0],))
+            _entries(w.size)
             self._plan.append((layer, shape))
             return (w.shape[0],)
         if op == "conv2d":
@@ -209,6 +217,7 @@ class SweepNetwork:
             if layer.get("bias") is not None:
                 self.tensor(layer["bias"], (w.shape[0],))
             _, out = pool_windows(layer, (1, *shape[1:]), tuple(w.shape[2:]))
+            _entries(w.shape[0] * out[1] * out[2] * w.shape[1] * w.shape[2] * w.shape[3])
             self._plan.append((layer, shape))
             return (w.shape[0], out[1], out[2])
         if op in ("relu", "leaky_relu"):
