@@ -51,11 +51,12 @@ binary splitting. The exact proof is the smaller part of the certify time: the r
 float64 walk (numeric.exact), run to compare its regions with the exact ones and for the
 float64 error column. The region prover (dense exact matrices, every unit of every region:
 48 s for small_cnn 3x8x8 in the last run, an estimated hour for 3x32x32) stays for residual
-networks and for flat ties the sweep does not decide. The digits CNN goes there: where the
-image is blank the path does not move, and max-pool entries tie all along as the same
-constant; the region prover shows that harmless by tracing which units depend on a moving
-coordinate, the sweep does not trace that (only ties between switched-off ReLUs are decided
-by it).
+networks and for flat ties the sweep does not decide: a kink argument 0 all along a region
+whose tied branches depend on a coordinate the path moves in (traced through the nonzero
+weights and the pattern, as the region prover does); there the region prover decides from
+F's one-sided derivatives. Ties that depend on no moving coordinate (max-pool entries that
+are the same constant where the digits image is blank and the path does not move, windows of
+switched-off ReLUs) are decided by the sweep, with the first tied entry.
 
 Certificates of the sweep (version 2) hold the exact breakpoints (text), the first piece's
 pattern (packed bits), the units that switch at each breakpoint, and the attributions by the
