@@ -142,6 +142,7 @@ class Probe:
         #: when ``keep_ties``: F's one-sided derivatives decide them (numeric.exact)
         self.keep_ties = False
         self.ties: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self._dead: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._pad = 4.0 * _EPS * (self.m.abs() + 1.0)
 
     def rows(self, u: torch.Tensor, op: str) -> torch.Tensor:
@@ -194,6 +195,19 @@ class Probe:
                 at_m = tie.any(1) & (self.m[:, 0] > self.g0[:, 0] + self._pad[:, 0])
                 self.lo = torch.where(at_m, torch.maximum(self.lo, self.m[:, 0]), self.lo)
         return right, flat
+
+    def remember_dead(self, out: torch.Tensor, u: torch.Tensor) -> None:
+        """``out`` = relu(u) where no entry of u sits at the kink to rounding: its entries
+        with u < 0 are 0 near the probe in every direction (:meth:`dead`)."""
+        self._dead[id(out)] = (out, u)
+
+    def dead(self, t: torch.Tensor) -> torch.Tensor | None:
+        """The entries of ``t`` that are constant near the probe in every direction (a
+        ReLU's outputs below its kink beyond rounding), or None where not known."""
+        entry = self._dead.get(id(t))
+        if entry is None or entry[0] is not t:
+            return None
+        return entry[1].detach() < 0
 
     def tie(self, z: torch.Tensor, flat: torch.Tensor) -> None:
         """Keep a branch difference ``z`` (a tensor with its graph) where ``flat`` (its
@@ -331,7 +345,10 @@ def _relu(probe, name, func, args, kwargs):
         xp, xt = fwad.unpack_dual(x)
         with torch.no_grad():
             yt = torch.where(xp > 0, xt, 0.0)
-        return fwad.make_dual(F.relu(xp), yt)
+        out = fwad.make_dual(F.relu(xp), yt)
+        if probe.keep_ties:     # no input at its kink (fast): xp < 0 is below it to rounding
+            probe.remember_dead(out, xp)
+        return out
     out = torch.where(_right(probe, x, name), x, 0.0)
     return _finish(x, out, a["inplace"])
 
@@ -657,9 +674,7 @@ def _max_pool(probe, name, func, args, kwargs):
             if flat > 0:
                 probe.flat_ties += flat
                 if probe.keep_ties:
-                    with torch.enable_grad():
-                        xw, pw = windows(xp, -float("inf"), vp)
-                        probe.tie(pw - torch.where(near, xw, pw), near.expand_as(xw))
+                    _pool_ties(probe, x, xp, vp, where_max, near, windows)
             return out
     w = F.pad(x, flat_pad, value=-float("inf")) if any(flat_pad) else x
     for i in range(n):
@@ -675,6 +690,31 @@ def _max_pool(probe, name, func, args, kwargs):
     flat = _winner_index(probe, idx, k, sizes, outs,
                          lambda i, out, q: out * s[i] - p[i] + q * dil[i])
     return values, flat
+
+
+def _pool_ties(probe: Probe, x: torch.Tensor, xp: torch.Tensor, vp: torch.Tensor,
+               where_max: torch.Tensor, near: torch.Tensor, windows) -> None:
+    """Register a max-pool's flat ties (entries ``near`` their window's max in value and
+    slope) for proofs' rule: each window's other entries against its winner (torch's
+    ``where_max``; the winner against itself is no tie), leaving out the ties of two entries
+    that are constant near the probe in every direction (ReLU outputs whose input is below
+    its kink beyond rounding: :meth:`Probe.dead`), which cannot change F."""
+    with torch.no_grad():
+        spatial = xp.shape[2:]
+        at = torch.arange(spatial.numel(), dtype=F64, device=xp.device).view(1, 1, *spatial)
+        iw, ww = windows(at.expand(*xp.shape[:2], *spatial), -1.0, where_max.to(F64))
+        tied = near & (iw != ww)
+        dead = probe.dead(x)
+        if dead is not None:
+            d = dead.to(F64)
+            dw = d.flatten(2).gather(2, where_max.flatten(2)).view_as(vp)
+            dk, dwin = windows(d, 0.0, dw)
+            tied &= ~((dk > 0) & (dwin > 0))
+    if bool(tied.any()):
+        with torch.enable_grad():
+            xw, pw = windows(xp, -float("inf"), vp)
+            tied = tied.expand_as(xw)
+            probe.tie(pw - torch.where(tied, xw, pw), tied)
 
 
 def _hardsigmoid(probe, name, func, args, kwargs):
