@@ -4,7 +4,12 @@ Locally every run explores new examples (and keeps failures in .hypothesis/); wi
 the same examples are drawn every time, so a submission cannot fail by chance.
 """
 
+import contextlib
+import importlib
+import io
 import os
+import subprocess
+import sys
 
 import pytest
 from hypothesis import settings
@@ -74,3 +79,33 @@ def counterexample_figures(tmp_path_factory):
             png = ce.figure(directory)
             out[ce.name] = (png, texts.get(ce.name, []))
     return out
+
+
+#: the ``main(argv)`` of each ``python -m PACKAGE`` (what its ``__main__`` runs)
+MAINS = {"proofs": "proofs.cli", "axioms": "axioms.__main__", "numeric": "numeric.cli",
+         "counterexamples": "counterexamples.__main__", "course": "course.__main__"}
+
+
+def _run_main(package: str, *args: str) -> subprocess.CompletedProcess:
+    """``python -m PACKAGE ARGS`` run in this process: its ``main(argv)`` with stdout and
+    stderr captured and ``SystemExit`` (argparse) turned into the exit status, as a
+    ``CompletedProcess``. A subprocess costs a Python start and the imports (1.5-2 s with
+    torch); each entry point keeps at least one real subprocess test for what only that
+    shows (the exit status of the process, the imports of a fresh interpreter)."""
+    main = importlib.import_module(MAINS[package]).main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # as the interpreter would exit
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if exc.code is not None and not isinstance(exc.code, int):
+                err.write(f"{exc.code}\n")
+    return subprocess.CompletedProcess([sys.executable, "-m", package, *args], code,
+                                       out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def run_main():
+    """:func:`_run_main`: ``run_main("proofs", "attribute", "x1*x2", "--input", "1,1")``."""
+    return _run_main
