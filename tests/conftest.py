@@ -1,7 +1,9 @@
 """Test configuration: hypothesis is derandomized in CI, so a run is reproducible there.
 
 Locally every run explores new examples (and keeps failures in .hypothesis/); with CI set
-the same examples are drawn every time, so a submission cannot fail by chance.
+the same examples are drawn every time, so a submission cannot fail by chance. Nowhere does an
+example fail for its time (no deadline, no too-slow health check): a test asserts numbers,
+never durations, and the machines running the suite are shared and loaded.
 """
 
 import contextlib
@@ -12,11 +14,13 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+settings.register_profile("igverify", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", settings.get_profile("igverify"), derandomize=True,
+                          database=None, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "igverify")
 
 
 @pytest.fixture
