@@ -59,6 +59,7 @@ import torch.nn.functional as F
 from flint import fmpq, fmpq_mat
 
 from ._torch import torch
+from .certified_sweep import NeedsRegions, attribution_digest, is_chain, sweep
 from .errors import ArgumentError, NotDifferentiableError, UnsupportedFunctionError
 from .layers import Residual
 
@@ -136,10 +137,12 @@ def _pair(v) -> tuple[int, int]:
 
 
 class _Builder:
-    """Turns a torch network into the exact program and the certificate's layer list."""
+    """Turns a torch network into the exact program and the certificate's layer list;
+    ``dense=False``: the layer list only (the steps are None)."""
 
-    def __init__(self) -> None:
+    def __init__(self, dense: bool = True) -> None:
         self.tensors: dict[str, np.ndarray] = {}
+        self.dense = dense
 
     def tensor(self, name: str, t: torch.Tensor) -> str:
         self.tensors[name] = t.detach().cpu().to(torch.float64).numpy().copy()
@@ -187,11 +190,12 @@ class _Builder:
                 raise UnsupportedFunctionError(f"{where}: only zero-padded, ungrouped Conv2d "
                                                "on (C, H, W) inputs is certified")
             w = mod.weight.detach().double()
-            basis = torch.eye(n_in, dtype=torch.float64).reshape(n_in, *shape)
+            basis = torch.eye(n_in, dtype=torch.float64).reshape(n_in, *shape) if self.dense \
+                else torch.zeros(1, *shape, dtype=torch.float64)
             with torch.no_grad():
                 out = F.conv2d(basis, w, None, mod.stride, mod.padding, mod.dilation)
             out_shape = tuple(out.shape[1:])
-            matrix = out.reshape(n_in, -1).T
+            matrix = out.reshape(len(basis), -1).T
             bias = None
             spec = {"op": "conv2d", "weight": self.tensor(prefix + "weight", w), "bias": None,
                     "stride": list(_pair(mod.stride)), "padding": list(_pair(mod.padding)),
@@ -225,7 +229,7 @@ class _Builder:
             per = n_in // shape[0]
             spec = {"op": "scale_shift", "scale": self.tensor(prefix + "scale", scale),
                     "shift": self.tensor(prefix + "shift", shift)}
-            matrix = torch.diag(scale.repeat_interleave(per))
+            matrix = torch.diag(scale.repeat_interleave(per)) if self.dense else None
             return [self.affine(matrix, shift.repeat_interleave(per))], [spec], shape
         if type(mod) is Residual:
             body, body_spec, out_shape = self.build(mod.body, shape, prefix + "body.")
@@ -264,6 +268,8 @@ class _Builder:
         if type(mod) is nn.MaxPool2d:
             return ([_MaxPool(windows)], [{"op": "maxpool2d", "dilation": list(d), **geometry}],
                     (c, ho, wo))
+        if not self.dense:
+            return [None], [{"op": "avgpool2d", **geometry}], (c, ho, wo)
         matrix = torch.zeros(c * ho * wo, c * h * w, dtype=torch.float64)
         for j in range(windows.shape[1]):
             ok = windows[:, j] >= 0
@@ -271,9 +277,10 @@ class _Builder:
         step = self.affine(matrix, None, scale=fmpq(1, k[0] * k[1]))
         return [step], [{"op": "avgpool2d", **geometry}], (c, ho, wo)
 
-    @staticmethod
-    def affine(matrix: torch.Tensor, bias: torch.Tensor | None,
-               scale: fmpq = _ONE) -> _Affine:
+    def affine(self, matrix: torch.Tensor, bias: torch.Tensor | None,
+               scale: fmpq = _ONE) -> _Affine | None:
+        if not self.dense:
+            return None
         m = matrix.detach().double().numpy()
         entries = [q * scale for q in _qarr(m)] if scale != _ONE else _qarr(m).tolist()
         mat = fmpq_mat(m.shape[0], m.shape[1], entries)
@@ -479,7 +486,9 @@ class CertifiedResult:
     attributions, Fractions, flattened), ``breakpoints`` (exact, in (0, 1)), ``f_input`` and
     ``f_baseline`` (exact outputs), ``missed`` (regions the float walk did not propose),
     ``spurious`` (float breakpoints that are no exact breakpoint), ``tied_regions`` (regions
-    with a flat tie, decided from F), ``float_attributions`` (the float walk's)."""
+    with a flat tie, decided from F), ``float_attributions`` (the float walk's), ``prover``
+    ("sweep": the incremental exact sweep, :mod:`numeric.certified_sweep`; "regions": every
+    region proved on its own)."""
 
     values: list[tuple[Fraction, ...]]
     breakpoints: list[tuple[Fraction, ...]]
@@ -491,6 +500,8 @@ class CertifiedResult:
     float_attributions: torch.Tensor
     shape: tuple[int, ...]
     _cert: dict = field(default_factory=dict, repr=False)
+    prover: str = "regions"
+    _gaps: list | None = field(default=None, repr=False)
 
     @property
     def attributions(self) -> torch.Tensor:
@@ -505,6 +516,8 @@ class CertifiedResult:
     @property
     def completeness_gap(self) -> list[Fraction]:
         """sum of the attributions - (F(x) - F(x')), exactly (0 on every result)."""
+        if self._gaps is not None:
+            return list(self._gaps)
         return [sum(v, Fraction(0)) - (fi - fb)
                 for v, fi, fb in zip(self.values, self.f_input, self.f_baseline, strict=True)]
 
@@ -583,11 +596,16 @@ def _value(steps: list, x: np.ndarray) -> np.ndarray:
 def certified_integrated_gradients(model: nn.Module, inputs: torch.Tensor,
                                    baselines: torch.Tensor | float | None = None,
                                    target: int | list[int] | None = None,
-                                   batch_size: int | None = None) -> CertifiedResult:
+                                   batch_size: int | None = None,
+                                   prover: str = "auto") -> CertifiedResult:
     """Exact, proved IG of a piecewise-linear torch network (see the module docstring):
     ``inputs`` (N, ...), ``baselines`` None (zeros), a number or a tensor like ``inputs``,
     ``target`` the output index (one per example, or one for all; None for a single
-    output). ``batch_size``: probes per pass of the float walk.
+    output). ``batch_size``: probes per pass of the float walk. ``prover``: "sweep" (the
+    incremental exact sweep of :mod:`numeric.certified_sweep`: chains without residual sums,
+    certificate version 2), "regions" (every region proved on its own, dense: any network
+    of the catalogue, certificate version 1) or "auto" (the sweep where it applies, else the
+    regions; also where the sweep meets a flat tie it does not decide).
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(),
@@ -605,9 +623,11 @@ def certified_integrated_gradients(model: nn.Module, inputs: torch.Tensor,
         raise ArgumentError(f"model must be an nn.Module, got {type(model).__name__}")
     x = check_inputs(inputs).detach().to(torch.float64)
     base = format_point(baselines, x, "baselines").detach().to(torch.float64)
+    if prover not in ("auto", "sweep", "regions"):
+        raise ArgumentError(f"prover must be 'auto', 'sweep' or 'regions', got {prover!r}")
     n = x.shape[0]
     shape = tuple(x.shape[1:])
-    builder = _Builder()
+    builder = _Builder(dense=False)
     steps, spec, out_shape = builder.build(model, shape)
     n_out = math.prod(out_shape)
     tgt = normalize_target(target, n, x.device)
@@ -619,18 +639,30 @@ def certified_integrated_gradients(model: nn.Module, inputs: torch.Tensor,
     with warnings.catch_warnings():   # flat ties are decided below, from F
         warnings.simplefilter("ignore", UserWarning)
         walk = exact_path_attribution(model, [base, x], target=target, batch_size=batch_size)
+    refs = []
+    for e in range(n):
+        with torch.no_grad(), CastMode(torch.float64):   # a float32 model runs in float64
+            refs.append(model(x[e:e + 1]).reshape(-1).double().tolist())
+    if prover != "regions" and is_chain(spec):
+        try:
+            return _by_sweep(builder, spec, x, base, targets, walk, refs)
+        except NeedsRegions as why:
+            if prover == "sweep":
+                raise UnsupportedFunctionError(f"the exact sweep does not decide this network "
+                                               f"on this path ({why}); use prover='regions'") \
+                    from None
+    elif prover == "sweep":
+        raise UnsupportedFunctionError("the exact sweep takes chains of layers (no residual "
+                                       "sums); use prover='regions'")
+    builder = _Builder()
+    steps, spec, out_shape = builder.build(model, shape)
     widths = _widths(steps)
     values, bps, fis, fbs, missed, spurious, tied = [], [], [], [], [], [], []
     examples = []
     for e in range(n):
         xe, be = _qarr(x[e].numpy()), _qarr(base[e].numpy())
-        with torch.no_grad(), CastMode(torch.float64):   # a float32 model runs in float64
-            ref = model(x[e:e + 1]).reshape(-1).double()
         fx = _value(steps, xe)
-        if not all(abs(float(a) - float(b)) <= 1e-9 * (1 + abs(float(b)))
-                   for a, b in zip(fx.tolist(), ref.tolist(), strict=True)):
-            raise RuntimeError("the exact program disagrees with the model's float64 forward "
-                               "(a layer read wrongly); please report")
+        _check_forward(fx.tolist(), refs[e])
         fb = _value(steps, be)[targets[e]]
         fi = fx[targets[e]]
         proof = _prove(steps, xe, be, targets[e], walk.breakpoints[e][0])
@@ -667,6 +699,66 @@ def certified_integrated_gradients(model: nn.Module, inputs: torch.Tensor,
     return CertifiedResult(values, bps, fis, fbs, missed, spurious, tied,
                            walk.attributions, shape,
                            {"data": data, "tensors": builder.tensors})
+
+
+def _check_forward(exact: list, ref: list[float]) -> None:
+    if not all(abs(float(a) - float(b)) <= 1e-9 * (1 + abs(float(b)))
+               for a, b in zip(exact, ref, strict=True)):
+        raise RuntimeError("the exact program disagrees with the model's float64 forward "
+                           "(a layer read wrongly); please report")
+
+
+def _by_sweep(builder: _Builder, spec: list, x: torch.Tensor, base: torch.Tensor,
+              targets: list[int], walk, refs: list) -> CertifiedResult:
+    """Every example by the incremental exact sweep; the certificate in version 2."""
+    from bisect import bisect_right
+
+    shape = tuple(x.shape[1:])
+    values, bps, fis, fbs, missed, spurious, tied, gaps, examples = ([] for _ in range(9))
+    for e in range(x.shape[0]):
+        sw = sweep(spec, builder.tensors, shape, base[e].numpy(), x[e].numpy(), targets[e])
+        _check_forward(sw.outputs, refs[e])
+        proposals = _float_proposals(walk.breakpoints[e][0])
+        hit = {bisect_right(sw.breakpoints, m) for m in proposals}
+        regions = len(sw.breakpoints) + 1
+        values.append(tuple(sw.values))
+        bps.append(tuple(_fraction(b) for b in sw.breakpoints))
+        fis.append(sw.f_input)
+        fbs.append(sw.f_baseline)
+        missed.append(regions - len(hit))
+        spurious.append(len(proposals) - len(hit))
+        tied.append(sw.tied)
+        gaps.append(sw.gap)
+        builder.tensor(f"input.{e}", x[e])
+        builder.tensor(f"baseline.{e}", base[e])
+        widths = [w for _, w in sw.kink_layers]
+        examples.append({
+            "input": f"input.{e}", "baseline": f"baseline.{e}", "target": targets[e],
+            "breakpoints": [str(b) for b in sw.breakpoints],
+            "initial_pattern": _pack([c.reshape(-1, 1) for c in sw.initial], widths, 0),
+            "changes": sw.changes,
+            "attributions_sha256": attribution_digest(sw.pairs),
+            "attributions_float": [p / q for p, q in sw.pairs],
+            "F(input)": str(sw.f_input), "F(baseline)": str(sw.f_baseline),
+            "completeness_gap": str(sw.gap)})
+    data = {
+        "kind": KIND, "version": 2,
+        "method": "integrated gradients, straight path from the baseline to the input",
+        "input_shape": list(shape), "layers": spec, "examples": examples,
+        "notes": ["weights, inputs and baselines are the exact rationals of the stored "
+                  "float64 numbers; batch-norm, if any, is folded in float64 (scale, shift)",
+                  "initial_pattern: the choices on the first piece, packed bits: the kink "
+                  "layers in order, units row-major; ReLU 1 bit (1 = input passed), max-pool "
+                  "the chosen window entry (row-major in the window, padding included), most "
+                  "significant bit first",
+                  "changes: per breakpoint, the kink units that switch there, flat triples "
+                  "[kink layer, unit, new choice]",
+                  "attributions_sha256: SHA-256 of the exact attributions, one line per "
+                  "coordinate 'p/q' (reduced, q > 0, lower-case hexadecimal); "
+                  "attributions_float: each rounded to the nearest float64"]}
+    return CertifiedResult(values, bps, fis, fbs, missed, spurious, tied,
+                           walk.attributions, shape,
+                           {"data": data, "tensors": builder.tensors}, "sweep", gaps)
 
 
 def _float_proposals(cuts: list[float]) -> list[fmpq]:

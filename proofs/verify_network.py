@@ -29,11 +29,16 @@ re-checks with exact arithmetic (python-flint):
 
 :func:`verify_network` returns None when all holds, else the first step that fails, in
 words; a malformed certificate or unreadable weights raise :class:`CertificateError`.
+This is version 1 (the region prover's: every piece's pattern and the exact attributions
+written out, checked with dense exact layers). Version 2 (the sweep's, for chains of layers:
+the first piece's pattern, the switches at each breakpoint, the attributions by SHA-256) is
+checked sparsely and incrementally by :mod:`proofs.verify_sweep`; steps 1 to 6 hold there
+too, with the one-sided derivatives of step 5 left to version 1.
 
->>> verify_network({"kind": "network", "version": 2}, ".")
+>>> verify_network({"kind": "network", "version": 3}, ".")
 Traceback (most recent call last):
 ...
-proofs.errors.CertificateError: unsupported network certificate version 2 (this verifier reads 1)
+proofs.errors.CertificateError: unsupported network certificate version 3 (this verifier reads 1, 2)
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from .errors import CertificateError
+from .verify_sweep import SweepNetwork, check_sweep_example, pool_windows, sizes
 
 __all__ = ["summary", "verify_network"]
 
@@ -105,18 +111,8 @@ class _Add:
         self.shortcut = shortcut
 
 
-#: the largest layer geometry number and dense layer (entries) this verifier accepts
-MAX_GEOMETRY = 4096
+#: the largest dense layer (entries) this verifier accepts
 MAX_DENSE = 2 * 10**8
-
-
-def _ints(obj: Any, n: int, what: str) -> tuple[int, ...]:
-    if not isinstance(obj, list) or len(obj) != n or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_GEOMETRY
-            for v in obj):
-        raise CertificateError(f"'{what}' must be a list of {n} integers in [0, "
-                               f"{MAX_GEOMETRY}]")
-    return tuple(obj)
 
 
 def _dense_ok(rows: int, cols: int) -> None:
@@ -216,62 +212,30 @@ class _Network:
                 raise CertificateError(f"unknown layer op {op!r}")
         return steps, shape
 
-    def geometry(self, layer: dict, shape: tuple[int, ...], kernel: tuple[int, int]):
-        if len(shape) != 3:
-            raise CertificateError(f"{layer['op']} needs a (C, H, W) input, gets {shape}")
-        s = _ints(layer.get("stride"), 2, "stride")
-        p = _ints(layer.get("padding"), 2, "padding")
-        d = _ints(layer.get("dilation", [1, 1]), 2, "dilation")
-        if min(s) < 1 or min(d) < 1:
-            raise CertificateError("stride and dilation must be positive")
-        _, h, w = shape
-        ho = (h + 2 * p[0] - d[0] * (kernel[0] - 1) - 1) // s[0] + 1
-        wo = (w + 2 * p[1] - d[1] * (kernel[1] - 1) - 1) // s[1] + 1
-        if ho < 1 or wo < 1:
-            raise CertificateError(f"{layer['op']} leaves no output")
-        # for each output position and kernel offset: the input row/col, or -1 outside
-        oy = np.arange(ho)[:, None] * s[0] - p[0] + np.arange(kernel[0])[None, :] * d[0]
-        ox = np.arange(wo)[:, None] * s[1] - p[1] + np.arange(kernel[1])[None, :] * d[1]
-        return (h, w, ho, wo), oy, ox
-
     def windows(self, layer: dict, shape: tuple[int, ...]):
-        k = _ints(layer.get("kernel"), 2, "kernel")
-        (h, w, ho, wo), oy, ox = self.geometry(layer, shape, k)
-        c = shape[0]
-        iy = oy[:, None, :, None]                                  # (ho, 1, kh, 1)
-        ix = ox[None, :, None, :]                                  # (1, wo, 1, kw)
-        inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
-        flat = np.where(inside, iy * w + ix, -1)                   # (ho, wo, kh, kw)
-        flat = flat.reshape(ho * wo, k[0] * k[1])
-        chan = np.arange(c)[:, None, None] * (h * w)
-        win = np.where(flat[None] >= 0, flat[None] + chan, -1).reshape(c * ho * wo, -1)
+        win, out = pool_windows(layer, shape, sizes(layer.get("kernel"), 2, "kernel"))
         if (win < 0).all(axis=1).any():
             raise CertificateError("a pooling window lies outside the input")
-        return win, (c, ho, wo)
+        return win, out
 
     def conv(self, layer: dict, shape: tuple[int, ...]):
         w = self.tensor(layer.get("weight"))
         if w.ndim != 4 or len(shape) != 3 or w.shape[1] != shape[0]:
             raise CertificateError(f"conv2d weight {w.shape} does not fit input {shape}")
         cout, cin, kh, kw = w.shape
-        (h, wd, ho, wo), oy, ox = self.geometry(layer, shape, (kh, kw))
-        wq = _exact(w)
+        h, wd = shape[1], shape[2]
+        win, (_, ho, wo) = pool_windows(layer, (1, h, wd), (kh, kw))   # (ho * wo, kh * kw)
+        wq = _exact(w).reshape(cout, cin, kh * kw)
         fq = _flint().fmpq
         _dense_ok(cout * ho * wo, cin * h * wd)
         dense = np.full((cout * ho * wo, cin * h * wd), fq(0), dtype=object)
-        for a in range(ho):
-            for b in range(wo):
-                for ky in range(kh):
-                    y = oy[a, ky]
-                    if not 0 <= y < h:
-                        continue
-                    for kx in range(kw):
-                        x = ox[b, kx]
-                        if not 0 <= x < wd:
-                            continue
-                        rows = np.arange(cout) * (ho * wo) + a * wo + b
-                        cols = np.arange(cin) * (h * wd) + y * wd + x
-                        dense[rows[:, None], cols[None, :]] = wq[:, :, ky, kx]
+        for pos, row in enumerate(win):
+            for kk, col in enumerate(row.tolist()):
+                if col < 0:
+                    continue
+                rows = np.arange(cout) * (ho * wo) + pos
+                cols = np.arange(cin) * (h * wd) + col
+                dense[rows[:, None], cols[None, :]] = wq[:, :, kk]
         bias = None
         if layer.get("bias") is not None:
             bias = np.repeat(_exact(self.tensor(layer["bias"], (cout,))), ho * wo)
@@ -576,9 +540,9 @@ def verify_network(data: Any, directory: str) -> str | None:
     holds, else the first step that does not, in words."""
     if not isinstance(data, dict) or data.get("kind") != "network":
         raise CertificateError("not a network certificate")
-    if data.get("version") != 1:
+    if data.get("version") not in (1, 2):
         raise CertificateError(f"unsupported network certificate version "
-                               f"{data.get('version')} (this verifier reads 1)")
+                               f"{data.get('version')} (this verifier reads 1, 2)")
     weights = data.get("weights")
     if not isinstance(weights, dict) or not isinstance(weights.get("file"), str) or \
             not isinstance(weights.get("sha256"), str):
@@ -607,8 +571,17 @@ def verify_network(data: Any, directory: str) -> str | None:
                 for v in shape) or int(np.prod(shape)) > 10**7:
             raise CertificateError("'input_shape' must be a list of 1 to 3 positive "
                                    "integers (at most 10,000,000 inputs)")
-        net = _Network(data.get("layers"), tuple(shape), tensors)
         examples = data.get("examples")
+        if data["version"] == 2:
+            sweep_net = SweepNetwork(data.get("layers"), tuple(shape), tensors)
+            if not isinstance(examples, list) or not examples:
+                raise CertificateError("'examples' must be a non-empty list")
+            for k, ex in enumerate(examples):
+                failure = check_sweep_example(sweep_net, ex, k)
+                if failure is not None:
+                    return failure
+            return None
+        net = _Network(data.get("layers"), tuple(shape), tensors)
         if not isinstance(examples, list) or not examples:
             raise CertificateError("'examples' must be a non-empty list")
         for k, ex in enumerate(examples):
@@ -656,5 +629,12 @@ def summary(data: dict, shown: int = 8) -> str:
                      f"pieces, F(input) - F(baseline) = {ex['F(input)']} - "
                      f"{ex['F(baseline)']}")
         lines.append(f"  breakpoints: {show(ex['breakpoints']) or 'none'}")
-        lines.append(f"  attributions: {show(ex['attributions'])}")
+        if "attributions" in ex:
+            lines.append(f"  attributions: {show(ex['attributions'])}")
+        else:
+            vals = [repr(v) for v in ex["attributions_float"][:shown]]
+            more = f", ... ({len(ex['attributions_float'])} in all)" \
+                if len(ex["attributions_float"]) > shown else ""
+            lines.append(f"  attributions (rounded; exact by SHA-256 "
+                         f"{ex['attributions_sha256'][:16]}...): {', '.join(vals)}{more}")
     return "\n".join(lines)

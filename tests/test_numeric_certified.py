@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from numeric import certified_integrated_gradients, to_function
-from numeric.errors import NotDifferentiableError, UnsupportedFunctionError
+from numeric.errors import ArgumentError, NotDifferentiableError, UnsupportedFunctionError
 from proofs import integrated_gradients as symbolic_ig
 from proofs.errors import NotDifferentiableError as ProofsNotDifferentiable
 from proofs.verify import CertificateError, verify_file
@@ -160,6 +160,8 @@ def test_certified_equals_the_symbolic_engine(case):
     r = certified_integrated_gradients(net, x, base)
     assert r.values[0] == expected
     assert r.completeness_gap == [0]
+    if r.prover == "sweep":     # and the region prover agrees
+        assert certified_integrated_gradients(net, x, base, prover="regions").values == r.values
 
 
 @st.composite
@@ -208,14 +210,89 @@ def test_certified_equals_the_symbolic_engine_through_a_max_pool():
     assert len(r.breakpoints[0]) >= 2
 
 
+# ----------------------------------------------------------------- the sweep against the regions
+
+
+def _same(a, b) -> None:
+    assert a.values == b.values and a.breakpoints == b.breakpoints
+    assert a.f_input == b.f_input and a.f_baseline == b.f_baseline
+    assert (a.missed, a.spurious, a.tied_regions) == (b.missed, b.spurious, b.tied_regions)
+    assert a.completeness_gap == b.completeness_gap == [0] * len(a.values)
+
+
+def test_the_sweep_equals_the_region_prover_on_small_cnn(tmp_path):
+    from numeric.models import small_cnn
+
+    net = small_cnn(size=4).double()
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(1, 3, 4, 4, generator=gen, dtype=torch.float64)
+    fast = certified_integrated_gradients(net, x, 0.0, target=3)
+    slow = certified_integrated_gradients(net, x, 0.0, target=3, prover="regions")
+    assert fast.prover == "sweep" and slow.prover == "regions"
+    _same(fast, slow)
+    assert fast.regions[0] > 100 and fast.tied_regions[0] > 0    # dead max-pool windows
+    path = tmp_path / "cnn.json"
+    fast.certificate().write(str(path))
+    assert verify_file(str(path)) is None
+
+
+def test_the_sweep_equals_the_region_prover_through_every_chain_layer(tmp_path):
+    # batch-norm (folded in float64), leaky ReLU, an average pool of 9 (not dyadic), an
+    # overlapping padded max-pool, two examples with their own targets and baselines
+    torch.manual_seed(5)
+    net = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.LeakyReLU(0.2),
+                        nn.AvgPool2d(3, stride=1, padding=1), nn.MaxPool2d(3, 2, padding=1),
+                        nn.ReLU(), nn.Flatten(), nn.Linear(12, 4)).double()
+    with torch.no_grad():
+        net[1].running_mean.uniform_(-0.5, 0.5)
+        net[1].running_var.uniform_(0.5, 2.0)
+    net.eval()
+    gen = torch.Generator().manual_seed(2)
+    x = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
+    base = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
+    fast = certified_integrated_gradients(net, x, base, target=[1, 3])
+    slow = certified_integrated_gradients(net, x, base, target=[1, 3], prover="regions")
+    assert fast.prover == "sweep"
+    _same(fast, slow)
+    assert min(fast.regions) > 3
+    for r, name in ((fast, "v2.json"), (slow, "v1.json")):
+        r.certificate().write(str(tmp_path / name))
+        assert verify_file(str(tmp_path / name)) is None
+
+
+def test_a_flat_tie_the_sweep_does_not_decide_goes_to_the_regions():
+    # relu(-relu(x1 - x2)) = 0 along the diagonal (test_a_flat_tie_is_decided_from_f): the
+    # sweep does not decide ReLU inputs that are 0 all along; the region prover does (A = 0)
+    net = _net(nn.Linear(2, 1, bias=False), nn.ReLU(), nn.Linear(1, 1, bias=False), nn.ReLU(),
+               weights=[[[1.0, -1.0]], [[-1.0]]])
+    x = torch.tensor([[1.0, 1.0]])
+    with pytest.raises(UnsupportedFunctionError, match="identically 0"):
+        certified_integrated_gradients(net, x, prover="sweep")
+    r = certified_integrated_gradients(net, x)
+    assert r.prover == "regions" and r.values == [(0, 0)]
+
+
+def test_the_sweep_refuses_a_residual_network_by_name():
+    from numeric import Residual
+
+    net = nn.Sequential(Residual(nn.Sequential(nn.Linear(2, 2), nn.ReLU())),
+                        nn.Linear(2, 1)).double().eval()
+    with pytest.raises(UnsupportedFunctionError, match="residual"):
+        certified_integrated_gradients(net, torch.ones(1, 2), prover="sweep")
+    with pytest.raises(ArgumentError, match="prover"):
+        certified_integrated_gradients(net, torch.ones(1, 2), prover="fast")
+
+
 # --------------------------------------------------------------------------------- certificates
 
 
-@pytest.fixture()
-def cert(tmp_path):
+@pytest.fixture(params=["regions", "sweep"])
+def cert(tmp_path, request):
+    """The max-pool network's certificate, in version 1 (regions) and version 2 (sweep)."""
     net = _maxpool_net()
     r = certified_integrated_gradients(net, torch.tensor([[[[2.0, 3.0]]]]),
-                                       torch.tensor([[[[-1.0, 0.5]]]]))
+                                       torch.tensor([[[[-1.0, 0.5]]]]), prover=request.param)
+    assert r.prover == request.param
     path = tmp_path / "cert.json"
     weights = r.certificate().write(str(path))
     assert verify_file(str(path)) is None
@@ -234,7 +311,10 @@ def test_verify_command_exit_codes(cert, tmp_path):
     ok = subprocess.run([*run, str(path), "--text"], capture_output=True, text=True)
     assert ok.returncode == 0 and "certificate holds" in ok.stdout
     assert "3 pieces" in ok.stdout and "breakpoints: 5/12" in ok.stdout
-    _edit(path, lambda ex: ex["attributions"].__setitem__(0, "1/7"))
+    if "attributions" in json.loads(path.read_text())["examples"][0]:
+        _edit(path, lambda ex: ex["attributions"].__setitem__(0, "1/7"))
+    else:
+        _edit(path, lambda ex: ex["attributions_float"].__setitem__(0, 1 / 7))
     bad = subprocess.run([*run, str(path)], capture_output=True, text=True)
     assert bad.returncode == 1 and "attribution 0" in bad.stdout
     (tmp_path / "junk.json").write_text('{"kind": "network", "version": 1}')
@@ -254,9 +334,14 @@ def test_tampered_breakpoints_are_caught(cert):
                 if change == "move":
                     ex["breakpoints"][k] = str(Fraction(ex["breakpoints"][k]) +
                                                Fraction(1, 10**30))
-                else:
+                elif "patterns" in ex:
                     del ex["breakpoints"][k]
                     del ex["patterns"][k]
+                else:   # version 2: drop it and its switches, or move them to the next one
+                    del ex["breakpoints"][k]
+                    moved = ex["changes"].pop(k)
+                    if k < len(ex["changes"]):
+                        ex["changes"][k] = moved + ex["changes"][k]
             _edit(path, tamper)
             assert verify_file(str(path)) is not None, (k, change)
 
@@ -265,6 +350,8 @@ def test_every_pattern_bit_flip_is_caught(cert):
     path, _ = cert
     good = path.read_text()
     ex = json.loads(good)["examples"][0]
+    if "patterns" not in ex:
+        return _every_switch_change_is_caught(path, good, ex)
     for p, text in enumerate(ex["patterns"]):
         raw = np.frombuffer(base64.b64decode(text), dtype=np.uint8)
         for bit in range(8 * len(raw)):
@@ -274,6 +361,40 @@ def test_every_pattern_bit_flip_is_caught(cert):
             _edit(path, lambda e, p=p, f=flipped: e["patterns"].__setitem__(
                 p, base64.b64encode(np.packbits(f).tobytes()).decode()))
             assert verify_file(str(path)) is not None, (p, bit)
+
+
+def _every_switch_change_is_caught(path, good: str, ex: dict) -> None:
+    """Version 2: every bit of the first piece's pattern, every stated switch's unit and
+    choice changed, a switch added and one removed: each is caught."""
+    raw = np.frombuffer(base64.b64decode(ex["initial_pattern"]), dtype=np.uint8)
+    tampers = []
+    for bit in range(8 * len(raw)):
+        flipped = np.unpackbits(raw)
+        flipped[bit] ^= 1
+        text = base64.b64encode(np.packbits(flipped).tobytes()).decode()
+        tampers.append(lambda e, text=text: e.__setitem__("initial_pattern", text))
+    for j, flat in enumerate(ex["changes"]):
+        for a in range(0, len(flat), 3):
+            for pos, values in ((1, [0, 1]), (2, [0, 1, 2, 3])):
+                for v in values:
+                    if v != flat[a + pos]:
+                        tampers.append(lambda e, j=j, i=a + pos, v=v:
+                                       e["changes"][j].__setitem__(i, v))
+        tampers.append(lambda e, j=j: e["changes"][j].extend([0, 0, 1 - ex["changes"][j][2]
+                                                              if ex["changes"][j][0] == 0
+                                                              else 1]))
+        if len(flat) > 3:
+            tampers.append(lambda e, j=j: e["changes"][j].__delitem__(slice(0, 3)))
+    for tamper in tampers:
+        path.write_text(good)
+        _edit(path, tamper)
+        outcome = None
+        try:
+            outcome = verify_file(str(path))
+        except CertificateError:
+            outcome = "refused"
+        assert outcome is not None
+    assert len(tampers) > 8
 
 
 def test_tampered_weights_are_caught(cert):
