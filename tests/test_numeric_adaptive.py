@@ -145,6 +145,36 @@ def test_tolerance_not_reached_warns_with_the_estimate():
     assert float(err[0]) > 1e-12 * float(attr.abs().max())
 
 
+@pytest.mark.parametrize("budget", [17, 40, 120, 400, 900])
+def test_max_evaluations_never_overshot_on_a_kinked_network(budget):
+    """The tanh + max-pool App. M network (about 35 max-pool switches per path): whatever the
+    budget, the switch-locating round included, no example spends more than max_evaluations;
+    below what it needs the result comes back with ToleranceNotReached and an estimate that
+    still bounds the error against Gauss-Legendre 64 on every piece between the switches."""
+    from numeric.adaptive import adaptive_path_integral
+    from numeric.experiments.digits import appm_net
+    from numeric.models import seeded
+
+    net = seeded(appm_net("tanh"), 0).double().eval()
+    x = torch.rand(2, 1, 8, 8, dtype=F64, generator=torch.Generator().manual_seed(2))
+    base = torch.zeros_like(x)
+    target = torch.tensor([1, 1])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = adaptive_path_integral(net, (base,), (x,), target, tolerance=1e-8,
+                                   max_evaluations=budget, factors=(x,))
+    assert (r.evaluations <= budget).all()
+    warned = [w for w in caught if issubclass(w.category, ToleranceNotReached)]
+    assert bool(r.converged.all()) == (not warned)
+    if warned:
+        worst = int(torch.argmax(r.error / r.values[0].reshape(2, -1).abs().amax(1)))
+        assert f"{float(r.error[worst]):.3e}" in str(warned[0].message)
+    grid = kink_grid(net, base, x, "gausslegendre", 64, scan=2048)
+    (g,) = path_integral(net, grid, base, x, target)
+    true = (r.values[0] - g * x).reshape(2, -1).abs().amax(1)
+    assert (true <= r.error + 1e-10 * (g * x).reshape(2, -1).abs().sum(1)).all()
+
+
 def test_bad_arguments_are_one_line_errors():
     x = torch.ones(1, 2, dtype=F64)
     f = lambda x: x.sum(1)  # noqa: E731
