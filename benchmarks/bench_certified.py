@@ -189,7 +189,8 @@ def main() -> None:
         m = machine()
         body = (f"{HEADING}\n\n{m['date']}, {m['cpu']}, {m['cores']} cores shared with other "
                 "work (wall-clock times are inflated by that load; CPU: time.process_time of "
-                "this process, and the verifier's process's rusage), torch {m['torch']}, python {m['python']}, one torch thread. "
+                "this process, and the verifier process's rusage), "
+                f"torch {m['torch']}, python {m['python']}, one torch thread. "
                 "`python benchmarks/bench_certified.py --write`. Black baseline; "
                 "errors are max |A_float - A_certified| over the input's coordinates, computed "
                 f"exactly.\n\n{text}\n\n{NOTES}")
