@@ -29,7 +29,7 @@ from numeric.attribution_store import (
     rank_share,
 )
 from numeric.cli import main
-from numeric.dataset import _error_support, attribute_dataset, summarize
+from numeric.dataset import _error_support, _sampled, attribute_dataset, summarize
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -128,17 +128,19 @@ def _forked_ranks(out: Path, kill: str | None = None, factories: list[str] = FAC
 
 def test_a_rank_killed_half_way_is_resumed_to_the_same_bits(tmp_path):
     out = tmp_path / "run"
-    # rank 1 owns examples 20..39; it dies (SIGKILL) reading item 30, in its third chunk
-    codes = _forked_ranks(out, kill="1:30")
+    # rank 1 owns examples 20..39; it dies (SIGKILL) reading item 32, in its fourth chunk
+    # (item 32 is not among those every rank reads first for the data's fingerprint)
+    assert 32 not in _sampled(factories.EXAMPLES)
+    codes = _forked_ranks(out, kill="1:32")
     assert codes[1] == -signal.SIGKILL
     with pytest.raises(IncompleteRunError, match=r"\d+ of 40 examples are missing"):
         load_attributions(out)
     before = load_attributions(out, partial=True)
-    assert {20, 21, 22, 23, 24, 25, 26, 27} <= set(before["index"].tolist())
-    assert not {28, 29, 30, 31} & set(before["index"].tolist())
+    assert set(range(20, 32)) <= set(before["index"].tolist())
+    assert not {32, 33, 34, 35} & set(before["index"].tolist())
     kept = {p.name: p.read_bytes() for p in out.glob("chunk-*.safetensors")}
     # what a writer killed before its rename leaves: a temporary file, never part of the run
-    (out / ".chunk-000000028.safetensors.99999.tmp").write_bytes(b"half a chunk")
+    (out / ".chunk-000000032.safetensors.99999.tmp").write_bytes(b"half a chunk")
     assert _forked_ranks(out) == [0, 0]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["resumed"] == len(before["index"]) >= 8
@@ -343,15 +345,16 @@ def test_an_unwritable_directory_is_one_line(tmp_path, capsys):
 def test_a_bad_item_stops_the_run_and_keeps_what_was_written(tmp_path, capsys):
     code, _, err = _cli(capsys, "--model", "dataset_factories:model", "--data",
                         "dataset_factories:bad_shape_data", "--out", str(tmp_path), *OPTIONS)
-    _one_line_error(code, err, "dataset item 9 has shape (3,), item 0 has (4,)")
-    with pytest.raises(IncompleteRunError, match="32 of 40 examples are missing"):
+    assert 12 not in _sampled(factories.EXAMPLES)
+    _one_line_error(code, err, "dataset item 12 has shape (3,), item 0 has (4,)")
+    with pytest.raises(IncompleteRunError, match="28 of 40 examples are missing"):
         load_attributions(tmp_path)
     kept = load_attributions(tmp_path, partial=True)
-    assert kept["index"].tolist() == list(range(8)) and kept.missing == 32
+    assert kept["index"].tolist() == list(range(12)) and kept.missing == 28
     x, y = factories.inputs()
     np.testing.assert_array_equal(
         np.asarray(kept["attributions"]),
-        integrated_gradients(factories.model(), x[:8], target=y[:8], steps=8).numpy())
+        integrated_gradients(factories.model(), x[:12], target=y[:12], steps=8).numpy())
 
 
 def test_a_truncated_chunk_counts_as_missing_and_is_recomputed(tmp_path):
