@@ -64,6 +64,12 @@ def bad_shape_data() -> torch.utils.data.Dataset:
     return _Data(bad_item=12)
 
 
+def bad_late_data() -> torch.utils.data.Dataset:
+    """Item 27 (rank 1's share in a 2-rank run; not read for the fingerprint) has 3
+    features."""
+    return _Data(bad_item=27)
+
+
 def unlabelled() -> torch.utils.data.Dataset:
     return torch.utils.data.TensorDataset(inputs()[0])
 

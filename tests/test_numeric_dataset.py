@@ -30,6 +30,7 @@ from numeric.attribution_store import (
 )
 from numeric.cli import main
 from numeric.dataset import _error_support, _sampled, attribute_dataset, summarize
+from numeric.errors import ArgumentError
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -102,20 +103,22 @@ def _worker(rank: int, port: int, args: list[str], kill: str | None) -> None:
     os._exit(code)
 
 
-def _forked_ranks(out: Path, kill: str | None = None, factories: list[str] = FACTORIES
-                  ) -> list[int]:
+def _forked_ranks(out: Path, kill: str | None = None, factories: list[str] = FACTORIES,
+                  extra: tuple[str, ...] = (), ranks: tuple[int, ...] = (0, 1),
+                  kill_survivors: bool = True) -> list[int]:
     """Two ranks as forked processes (torch.multiprocessing, no re-import of torch); with
     ``kill`` one SIGKILLs itself, and the other, left waiting for it, is killed too (what
-    torchrun does), as a crash of the machine would."""
+    torchrun does), as a crash of the machine would, unless ``kill_survivors`` is False.
+    ``ranks``: which of the two are started."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     ctx = torch.multiprocessing.get_context("fork")
-    args = [*factories, "--out", str(out)]
-    procs = [ctx.Process(target=_worker, args=(r, port, args, kill)) for r in range(2)]
+    args = [*factories, *extra, "--out", str(out)]
+    procs = [ctx.Process(target=_worker, args=(r, port, args, kill)) for r in ranks]
     for p in procs:
         p.start()
-    if kill:
+    if kill and kill_survivors:
         victim = procs[int(kill.split(":")[0])]
         victim.join(120)
         for p in procs:
@@ -149,6 +152,79 @@ def test_a_rank_killed_half_way_is_resumed_to_the_same_bits(tmp_path):
     _single(tmp_path / "one")
     _same_bits(load_attributions(tmp_path / "one"), load_attributions(out))
     assert not list(out.glob(".*.tmp"))
+
+
+def test_a_rank_that_dies_is_named_by_the_rank_left_waiting(tmp_path):
+    # outside torchrun nobody kills the survivor: rank 0, done with its share, waits for
+    # rank 1 only while rank 1's heartbeat goes on, then names it (before: forever)
+    out = tmp_path / "run"
+    codes = _forked_ranks(out, kill="1:32", extra=("--timeout", "2"), kill_survivors=False)
+    assert codes == [2, -signal.SIGKILL]
+    err = (tmp_path / "run.rank0.err").read_text()
+    _one_line_error(2, err, "rank 1 of 2 fell silent while the ranks finish their chunks "
+                    "(no heartbeat for 2 s)", "run the same command again to resume")
+    # what rank 0 wrote is kept and resumed
+    assert set(range(20)) <= set(load_attributions(out, partial=True)["index"].tolist())
+
+
+def test_a_rank_that_never_starts_is_named(tmp_path):
+    codes = _forked_ranks(tmp_path / "run", extra=("--timeout", "1"), ranks=(0,))
+    assert codes == [2]
+    _one_line_error(2, (tmp_path / "run.rank0.err").read_text(),
+                    "rank 1 of 2 did not join within 1 s", "MASTER_PORT")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_rank_that_fails_is_named_at_once_by_the_others(tmp_path):
+    # the timeout is long: rank 0 learns of rank 1's failure from the store, not by waiting
+    codes = _forked_ranks(tmp_path / "run", extra=("--timeout", "600"), factories=[
+        "--model", "dataset_factories:model", "--data", "dataset_factories:bad_late_data"])
+    assert codes == [2, 2]
+    assert 27 not in _sampled(factories.EXAMPLES)
+    err0, err1 = ((tmp_path / f"run.rank{r}.err").read_text() for r in range(2))
+    _one_line_error(2, err1, "dataset item 27 has shape (3,), item 0 has (4,)")
+    _one_line_error(2, err0, "rank 1 failed while the ranks finish their chunks: dataset item "
+                    "27 has shape (3,)")
+
+
+def test_the_fingerprint_reads_items_between_the_first_and_the_last(tmp_path):
+    _single(tmp_path)
+    files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    data = factories.data()
+    assert 20 in _sampled(factories.EXAMPLES)
+    data.x[20, 1] += 0.5  # neither the first nor the last item
+    with pytest.raises(ArgumentError, match="data_sample_sha256 is .* there, .* here"):
+        attribute_dataset(factories.model(), data, tmp_path, steps=8, batch_size=4,
+                          progress=False, model_name="dataset_factories:model",
+                          data_name="dataset_factories:data")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == files
+
+
+@pytest.mark.parametrize("item", [7, 37])
+def test_a_resume_over_changed_data_is_refused_naming_the_chunk(tmp_path, item):
+    # an item outside the fingerprint's sample, in a chunk already written: the chunk's own
+    # hash of its inputs tells
+    first = item - item % 4
+    _single(tmp_path)
+    (tmp_path / f"chunk-{(first + 4) % 40:09d}.safetensors").unlink()  # a resume: work to do
+    files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    data = factories.data()
+    assert item not in _sampled(factories.EXAMPLES)
+    data.x[item, 0] += 1e-9
+    with pytest.raises(ArgumentError, match=rf"dataset items {first} to {first + 3} are not the "
+                       rf"inputs chunk-{first:09d}.safetensors was computed from"):
+        attribute_dataset(factories.model(), data, tmp_path, steps=8, batch_size=4,
+                          progress=False, model_name="dataset_factories:model",
+                          data_name="dataset_factories:data")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == files
+    data.y[item] = (data.y[item] + 1) % 3  # a label changed too, the input restored
+    data.x[item, 0] -= 1e-9
+    with pytest.raises(ArgumentError, match=f"dataset items {first} to {first + 3}"):
+        attribute_dataset(factories.model(), data, tmp_path, steps=8, batch_size=4,
+                          progress=False, model_name="dataset_factories:model",
+                          data_name="dataset_factories:data")
+    _single(tmp_path)  # the same data: resumed
+    assert len(load_attributions(tmp_path)["index"]) == 40
 
 
 def test_ranks_with_different_models_are_refused_before_writing(tmp_path):
