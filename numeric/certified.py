@@ -50,6 +50,7 @@ import hashlib
 import json
 import math
 import os
+import time
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -488,7 +489,8 @@ class CertifiedResult:
     ``spurious`` (float breakpoints that are no exact breakpoint), ``tied_regions`` (regions
     with a flat tie, decided from F), ``float_attributions`` (the float walk's), ``prover``
     ("sweep": the incremental exact sweep, :mod:`numeric.certified_sweep`; "regions": every
-    region proved on its own)."""
+    region proved on its own), ``seconds`` (CPU seconds of the float walk and of the exact
+    proof)."""
 
     values: list[tuple[Fraction, ...]]
     breakpoints: list[tuple[Fraction, ...]]
@@ -502,6 +504,7 @@ class CertifiedResult:
     _cert: dict = field(default_factory=dict, repr=False)
     prover: str = "regions"
     _gaps: list | None = field(default=None, repr=False)
+    seconds: dict = field(default_factory=dict)
 
     @property
     def attributions(self) -> torch.Tensor:
@@ -636,16 +639,21 @@ def certified_integrated_gradients(model: nn.Module, inputs: torch.Tensor,
     # the flat output index the target picks, per example (as the walk selects it)
     index = torch.arange(n_out, dtype=torch.float64).expand(n, n_out).reshape(n, *out_shape)
     targets = [int(v) for v in select_output(index, tgt, torch.arange(n)).tolist()]
+    cpu = time.process_time()
     with warnings.catch_warnings():   # flat ties are decided below, from F
         warnings.simplefilter("ignore", UserWarning)
         walk = exact_path_attribution(model, [base, x], target=target, batch_size=batch_size)
+    seconds = {"float walk": time.process_time() - cpu}
+    cpu = time.process_time()
     refs = []
     for e in range(n):
         with torch.no_grad(), CastMode(torch.float64):   # a float32 model runs in float64
             refs.append(model(x[e:e + 1]).reshape(-1).double().tolist())
     if prover != "regions" and is_chain(spec):
         try:
-            return _by_sweep(builder, spec, x, base, targets, walk, refs)
+            result = _by_sweep(builder, spec, x, base, targets, walk, refs)
+            result.seconds = {**seconds, "exact proof": time.process_time() - cpu}
+            return result
         except NeedsRegions as why:
             if prover == "sweep":
                 raise UnsupportedFunctionError(f"the exact sweep does not decide this network "
@@ -698,7 +706,8 @@ def certified_integrated_gradients(model: nn.Module, inputs: torch.Tensor,
                   "most significant bit first"]}
     return CertifiedResult(values, bps, fis, fbs, missed, spurious, tied,
                            walk.attributions, shape,
-                           {"data": data, "tensors": builder.tensors})
+                           {"data": data, "tensors": builder.tensors},
+                           seconds={**seconds, "exact proof": time.process_time() - cpu})
 
 
 def _check_forward(exact: list, ref: list[float]) -> None:

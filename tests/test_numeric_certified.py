@@ -226,11 +226,12 @@ def test_the_sweep_equals_the_region_prover_on_small_cnn(tmp_path):
     net = small_cnn(size=4).double()
     gen = torch.Generator().manual_seed(0)
     x = torch.rand(1, 3, 4, 4, generator=gen, dtype=torch.float64)
+    x[..., :2, :] = 0.0     # blank, as the black baseline: max-pool entries tie as constants
     fast = certified_integrated_gradients(net, x, 0.0, target=3)
     slow = certified_integrated_gradients(net, x, 0.0, target=3, prover="regions")
     assert fast.prover == "sweep" and slow.prover == "regions"
     _same(fast, slow)
-    assert fast.regions[0] > 100 and fast.tied_regions[0] > 0    # dead max-pool windows
+    assert fast.regions[0] > 50 and fast.tied_regions[0] > 0
     path = tmp_path / "cnn.json"
     fast.certificate().write(str(path))
     assert verify_file(str(path)) is None
