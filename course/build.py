@@ -95,8 +95,10 @@ def variant(nb: Any, kind: str) -> Any:
     return out
 
 
-def execute(nb: Any, cwd: Path = HERE, timeout: int = 300) -> Any:
-    """Run every cell of ``nb`` in a python3 kernel started in ``cwd``; returns the notebook."""
+def execute(nb: Any, cwd: Path = HERE, timeout: int = 300, allow_errors: bool = False) -> Any:
+    """Run every cell of ``nb`` in a python3 kernel started in ``cwd``; returns the notebook.
+    A cell that raises stops the run (:class:`CourseError`), or with ``allow_errors`` leaves
+    its error in its outputs and the run goes on."""
     import tempfile
 
     from jupyter_client import KernelManager
@@ -108,7 +110,7 @@ def execute(nb: Any, cwd: Path = HERE, timeout: int = 300) -> Any:
         km = KernelManager(kernel_name="python3", transport="ipc",
                            ip=str(Path(sockets) / "kernel"))
         client = NotebookClient(nb, km=km, timeout=timeout, startup_timeout=180,
-                                kernel_name="python3",
+                                kernel_name="python3", allow_errors=allow_errors,
                                 resources={"metadata": {"path": str(cwd)}})
         try:
             _run_client(client)

@@ -43,6 +43,7 @@ probes (the batch dimension first), as in every model Captum attributes.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -142,6 +143,7 @@ class Probe:
         #: when ``keep_ties``: F's one-sided derivatives decide them (numeric.exact)
         self.keep_ties = False
         self.ties: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self._dead: dict[int, tuple[torch.Tensor, int]] = {}
         self._pad = 4.0 * _EPS * (self.m.abs() + 1.0)
 
     def rows(self, u: torch.Tensor, op: str) -> torch.Tensor:
@@ -195,6 +197,17 @@ class Probe:
                 self.lo = torch.where(at_m, torch.maximum(self.lo, self.m[:, 0]), self.lo)
         return right, flat
 
+    def remember_dead(self, out: torch.Tensor) -> None:
+        """``out`` = relu(u) where no entry of u sits at the kink to rounding: its zeros (u
+        below the kink) are 0 near the probe in every direction (:meth:`dead_zeros`)."""
+        self._dead[id(out)] = (out, out._version)
+
+    def dead_zeros(self, t: torch.Tensor) -> bool:
+        """Whether the zeros of ``t`` are constant near the probe in every direction (``t``
+        is a ReLU's output recorded by :meth:`remember_dead`, not changed in place since)."""
+        entry = self._dead.get(id(t))
+        return entry is not None and entry[0] is t and entry[1] == t._version
+
     def tie(self, z: torch.Tensor, flat: torch.Tensor) -> None:
         """Keep a branch difference ``z`` (a tensor with its graph) where ``flat`` (its
         shape): tied with its other branch in value and slope along the path."""
@@ -219,12 +232,15 @@ class Probe:
             qmax, imax = q.max(1)
             if not bool((torch.isfinite(qmin) & torch.isfinite(qmax)).all()):
                 return False
-            if su is None:
-                su = torch.linalg.vector_norm(u, float("inf"), dim=1)
+            # (abs, then amax/amin: several times faster on CPU than vector_norm of order inf)
+            if su is None or given is None:
+                au = u.abs()
+                if su is None:
+                    su = au.amax(1)
+                if given is None and bool((au.amin(1) <= _C * _EPS * su).any()):
+                    return False  # on its kink to rounding: (value, slope) decides, not torch
             if sd is None:
-                sd = torch.linalg.vector_norm(du, float("inf"), dim=1)
-            if given is None and bool((u.abs() <= _C * _EPS * su[:, None]).any()):
-                return False     # on its kink to rounding: (value, slope) decides, not torch
+                sd = du.abs().amax(1)
             m, pad = self.m[:, 0], self._pad[:, 0]
             # the nearest crossing to the right of m (q < 0) and to the left (q > 0)
             r = -1.0 / qmin
@@ -331,7 +347,10 @@ def _relu(probe, name, func, args, kwargs):
         xp, xt = fwad.unpack_dual(x)
         with torch.no_grad():
             yt = torch.where(xp > 0, xt, 0.0)
-        return fwad.make_dual(F.relu(xp), yt)
+        out = fwad.make_dual(F.relu(xp), yt)
+        if probe.keep_ties:     # no input at its kink (fast): a 0 out is below it to rounding
+            probe.remember_dead(out)
+        return out
     out = torch.where(_right(probe, x, name), x, 0.0)
     return _finish(x, out, a["inplace"])
 
@@ -643,13 +662,13 @@ def _max_pool(probe, name, func, args, kwargs):
         q = torch.nan_to_num_(ddiff / diff, nan=0.0, posinf=float("inf"),
                               neginf=-float("inf"))
         # the window values feeding the differences: their largest magnitude per probe
-        su = torch.linalg.vector_norm(probe.rows(v, name), float("inf"), dim=1)
-        sd = torch.linalg.vector_norm(probe.rows(dv, name), float("inf"), dim=1)
+        su = probe.rows(v, name).abs().amax(1)
+        sd = probe.rows(dv, name).abs().amax(1)
         view = (-1,) + (1,) * (diff.dim() - 1)
         # entries within rounding of their window's max (each window's winner is one): tied
         # in slope too (flat: torch's first maximal entry, as _window_max takes) or not (a
         # tie exactly at the probe: decided by slope below)
-        near = diff.abs() <= _C * _EPS * su.view(view)
+        near = diff <= _C * _EPS * su.view(view)    # (diff >= 0: v is the window's max)
         at_probe = bool((near & (ddiff.abs() > _C * _EPS * sd.view(view))).any())
         if not at_probe and probe.fast(probe.rows(diff, name), probe.rows(ddiff, name),
                                        probe.rows(q, name), su, sd):
@@ -657,9 +676,9 @@ def _max_pool(probe, name, func, args, kwargs):
             if flat > 0:
                 probe.flat_ties += flat
                 if probe.keep_ties:
-                    with torch.enable_grad():
-                        xw, pw = windows(xp, -float("inf"), vp)
-                        probe.tie(pw - torch.where(near, xw, pw), near.expand_as(xw))
+                    _pool_ties(probe, x, xp, vp, vw, where_max, near, flat, windows,
+                               lambda: float(math.prod(k)) if plain else windows(
+                                   torch.ones_like(xp[:1, :1]), 0.0, vp[:1, :1])[0].sum(-1))
             return out
     w = F.pad(x, flat_pad, value=-float("inf")) if any(flat_pad) else x
     for i in range(n):
@@ -675,6 +694,37 @@ def _max_pool(probe, name, func, args, kwargs):
     flat = _winner_index(probe, idx, k, sizes, outs,
                          lambda i, out, q: out * s[i] - p[i] + q * dil[i])
     return values, flat
+
+
+def _pool_ties(probe: Probe, x: torch.Tensor, xp: torch.Tensor, vp: torch.Tensor,
+               vw: torch.Tensor, where_max: torch.Tensor, near: torch.Tensor, flat: int,
+               windows, size) -> None:
+    """Register a max-pool's ``flat`` ties (entries ``near`` their window's max in value and
+    slope; ``vw``: that max broadcast over the windows; ``size()``: the number of entries of
+    each window, less padding) for proofs' rule: each window's other entries against its
+    winner (torch's ``where_max``; the winner against itself is no tie). Where ``x`` is a
+    ReLU's output whose zeros are constant near the probe in every direction
+    (:meth:`Probe.dead_zeros`), a window whose max is 0 holds only such zeros: their ties
+    cannot change F and are left out."""
+    with torch.no_grad():
+        spatial = xp.shape[2:]
+        dead = probe.dead_zeros(x)
+        if dead:
+            # a window whose max is 0 has all its entries (less padding) near that max: the
+            # ties outside such windows, counted on the pooled tensor (cheap)
+            zero = vp == 0
+            flat -= int((size() * zero).sum()) - int(zero.sum())
+        if flat <= 0:
+            return
+        at = torch.arange(spatial.numel(), dtype=F64, device=xp.device).view(1, 1, *spatial)
+        iw, ww = windows(at.expand(*xp.shape[:2], *spatial), -1.0, where_max.to(F64))
+        tied = near & (iw != ww)
+        if dead:
+            tied &= vw != 0
+    with torch.enable_grad():
+        xw, pw = windows(xp, -float("inf"), vp)
+        tied = tied.expand_as(xw)
+        probe.tie(pw - torch.where(tied, xw, pw), tied)
 
 
 def _hardsigmoid(probe, name, func, args, kwargs):

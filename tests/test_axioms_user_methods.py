@@ -12,6 +12,7 @@ from pathlib import Path
 import broken_methods as B
 import pytest
 import sympy as sp
+from conftest import _run_main
 
 from axioms import METHODS, Method, assert_axiom, check, check_all, evaluate
 from axioms.contract import MethodOutputError
@@ -19,6 +20,17 @@ from proofs import Function
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """``python -m axioms ARGS`` in this process (conftest's run_main), with ``extra_path``
+    importable; the real processes are _run's tests below and test_structure.py's."""
+    def run(args, extra_path=None):
+        if extra_path is not None:
+            monkeypatch.syspath_prepend(str(extra_path))
+        return _run_main("axioms", *args)
+    return run
 
 
 def _run(args, extra_path=None, timeout=300):
@@ -133,9 +145,9 @@ def test_report_renders_in_notebooks():
 @pytest.mark.parametrize("expr, examples", [(["relu(relu(x1) - 1 - relu(x2))"], "0"),
                                            (["relu(relu(x1) - 1 - relu(x2))"], "200"),
                                            ([], "0"), ([], "200")])
-def test_cli_issue_example_is_consistent_at_any_budget(expr, examples):
+def test_cli_issue_example_is_consistent_at_any_budget(cli, expr, examples):
     # a midpoint-rule IG steps over a kink just before the input: A_1 = 0 while F changes
-    r = _run(["check", *expr, "--method", "broken_methods:midpoint", "--axiom",
+    r = cli(["check", *expr, "--method", "broken_methods:midpoint", "--axiom",
               "sensitivity-a", "--axiom", "dist-sensitivity-a", "--examples", examples,
               "--json"])
     assert r.returncode == 1, r.stderr
@@ -147,7 +159,7 @@ def test_cli_issue_example_is_consistent_at_any_budget(expr, examples):
     assert set(single) == {"axiom", "verdict", "evidence", "witness", "examples"}
 
 
-def test_cli_user_method_by_module_function(tmp_path):
+def test_cli_user_method_by_module_function(tmp_path, cli):
     (tmp_path / "mymethods.py").write_text(textwrap.dedent("""
         from proofs import integrated_gradients
 
@@ -155,7 +167,7 @@ def test_cli_user_method_by_module_function(tmp_path):
             A = integrated_gradients(F, x, baseline)
             return [v * 99 / 100 for v in A.values]
     """))
-    r = _run(["check", "x1*x2**2", "--method", "mymethods:scaled_ig", "--axiom",
+    r = cli(["check", "x1*x2**2", "--method", "mymethods:scaled_ig", "--axiom",
               "completeness", "--axiom", "dummy", "--examples", "3", "--json"], tmp_path)
     assert r.returncode == 1, r.stderr  # a violation, like a failing test
     out = json.loads(r.stdout)
@@ -182,21 +194,21 @@ def test_cli_method_error_exits_3():
     ["matrix", "--method", "nope"],
     ["frobnicate"],
 ])
-def test_cli_user_errors_exit_2_with_one_line(args):
-    r = _run(args)
+def test_cli_user_errors_exit_2_with_one_line(cli, args):
+    r = cli(args)
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
 
 
-def test_cli_help_has_the_glossary():
-    r = _run(["check", "--help"])
+def test_cli_help_has_the_glossary(cli):
+    r = cli(["check", "--help"])
     assert r.returncode == 0
     for slug in ("d-sens-a", "impl-inv", "ndp", "asi", "Lundstrom, Huang & Razaviyayn (2022)"):
         assert slug in r.stdout
 
 
-def test_cli_matrix_of_a_user_method_has_its_row_only():
-    r = _run(["matrix", "--json", "--examples", "1", "--axiom", "completeness", "--method",
+def test_cli_matrix_of_a_user_method_has_its_row_only(cli):
+    r = cli(["matrix", "--json", "--examples", "1", "--axiom", "completeness", "--method",
               "broken_methods:scaled"])
     assert r.returncode == 0, r.stderr
     cells = json.loads(r.stdout)["cells"]
@@ -204,8 +216,8 @@ def test_cli_matrix_of_a_user_method_has_its_row_only():
         ("broken_methods:scaled", "completeness", "violated")]
 
 
-def test_cli_help_states_what_grad_x_input_computes():
-    r = _run(["matrix", "--help"])
+def test_cli_help_states_what_grad_x_input_computes(cli):
+    r = cli(["matrix", "--help"])
     assert r.returncode == 0
     assert "grad-x-input: gradient x input, x_i * dF/dx_i(x): the baseline is ignored" in \
         " ".join(r.stdout.split())

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
+from conftest import _run_main
 
 import counterexamples
 from counterexamples import (
@@ -278,7 +279,7 @@ def test_cli_table_fits_its_columns(monkeypatch, capsys, results, figures):
 
 
 def test_cli_list():
-    proc = _cli("--list")
+    proc = _run_main("counterexamples", "--list")
     assert proc.returncode == 0
     lines = proc.stdout.splitlines()
     assert [line.split()[0] for line in lines] == NAMES
@@ -288,18 +289,18 @@ def test_cli_list():
 
 
 def test_cli_bad_name_and_option_exit_2_one_line():
-    for args in (("foo",), ("--nope",)):
-        proc = _cli(*args)
+    # the unknown name in a real process (its exit status), the bad option in this one
+    unknown = _cli("foo")
+    for proc in (unknown, _run_main("counterexamples", "--nope")):
         assert proc.returncode == 2
         assert proc.stdout == ""
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    assert "unknown counterexample 'foo'" in _cli("foo").stderr
+    assert "unknown counterexample 'foo'" in unknown.stderr
 
 
 def test_cli_unwritable_figures_directory_exit_2_one_line(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    proc = subprocess.run([sys.executable, "-m", "counterexamples", "--figures",
-                           str(blocker / "figs")], capture_output=True, text=True, timeout=120)
+    proc = _run_main("counterexamples", "--figures", str(blocker / "figs"))
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "cannot write figures" in proc.stderr

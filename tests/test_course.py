@@ -3,8 +3,10 @@
 Each source ``course/NN_*.py`` is built (jupytext), and both versions are executed in a fresh
 python3 kernel (nbclient) from ``course/``: the solution version must print "correct" for every
 exercise check (the checks compare with hand derivations and the papers' numbers), the student
-version must run through its stubs and print "not done yet" for each. A source also runs as a
-plain script from inside ``course/``.
+version must run through its stubs and print "not done yet" for each. All of them share one
+kernel, one after the other with ``%reset -f`` (which empties the namespace) between any two:
+a kernel start and the imports cost 3-4 s each. A source also runs as a plain script from
+inside ``course/``.
 """
 
 from __future__ import annotations
@@ -117,13 +119,49 @@ def test_build_without_torch_leaves_out_notebook_6_and_says_how_to_get_it(tmp_pa
     assert "python -m course build --execute 06" in done.stderr
 
 
+#: run between two notebooks in one kernel: every name the one before defined is gone
+RESET = "%reset -f"
+
+
+@pytest.fixture(scope="module")
+def executed():
+    """Every notebook in both versions, executed in one kernel: name -> (solution, student),
+    each with its own outputs. The order is 01 solution, reset, 01 student, reset, 02 ...; a
+    cell that raises leaves its error in its outputs (the tests look for it) and the run goes
+    on. A kernel start with the imports costs 3-4 s; the reset empties the namespace, so a
+    version cannot use what another defined (test_the_reset_..._forgets_what_ran_before)."""
+    import nbformat
+
+    versions = {name: (variant(notebook(COURSE / f"{name}.py"), "solution"),
+                       variant(notebook(COURSE / f"{name}.py"), "student")) for name in NAMES}
+    everything = nbformat.v4.new_notebook(metadata=dict(versions[NAMES[0]][0].metadata))
+    for solution, student in versions.values():
+        everything.cells += [*solution.cells, nbformat.v4.new_code_cell(RESET),
+                             *student.cells, nbformat.v4.new_code_cell(RESET)]
+    execute(everything, allow_errors=True)  # fills in the outputs of the versions' own cells
+    return versions
+
+
+def test_the_reset_between_versions_forgets_what_ran_before(capfd):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": dict(notebook(SOURCES[0]).metadata[
+        "kernelspec"])})
+    nb.cells = [nbformat.v4.new_code_cell("answer = 42"), nbformat.v4.new_code_cell(RESET),
+                nbformat.v4.new_code_cell("print('answer' in dir())")]
+    assert _text_outputs(execute(nb)).strip() == "False"
+    # the kernels talk over local sockets: no plain-text TCP warning on the terminal
+    assert "TCP" not in capfd.readouterr().err
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_in_both_versions(name, capfd):
+def test_notebook_runs_in_both_versions(name, executed):
+    # run by the fixture, once for all the notebooks
     full = notebook(COURSE / f"{name}.py")
     n = _exercises(full)
 
-    solution = execute(variant(full, "solution"))
+    solution, student = executed[name]
     text = _text_outputs(solution)
     assert "ERROR" not in text and "not done yet" not in text
     done = re.findall(r"Exercise \d+: (correct|skipped)", text)
@@ -131,7 +169,6 @@ def test_notebook_runs_in_both_versions(name, capfd):
     assert _images(solution) >= 1 or name == "05_check_your_method"
 
     answers = [a.strip() for a in re.findall(r"Exercise \d+: correct[,;:]?(.*)", text)]
-    student = execute(variant(full, "student"))
     text = _text_outputs(student)
     assert "ERROR" not in text
     assert len(re.findall(r"Exercise \d+: (not done yet|skipped)", text)) == n, text[-2000:]
@@ -140,8 +177,6 @@ def test_notebook_runs_in_both_versions(name, capfd):
     for answer in answers:
         if re.search(r"\d", answer):
             assert answer not in text, answer
-    # the kernels talk over local sockets: no plain-text TCP warning on the terminal
-    assert "TCP" not in capfd.readouterr().err
 
 
 @pytest.mark.slow

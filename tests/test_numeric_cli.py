@@ -1,26 +1,22 @@
-"""python -m numeric: crosscheck and bench (JSON, tables, exit codes, RESULTS.md section)."""
+"""python -m numeric: crosscheck and bench (JSON, tables, exit codes, RESULTS.md section).
+
+The commands run in this process (conftest's run_main); the real processes of
+``python -m numeric`` are test_cli_without_torch_is_one_line_exit_2 and test_structure.py's."""
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 import torch
+from conftest import _run_main
 
 from numeric import bench
 from numeric.cli import main
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _run(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "numeric", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=timeout, check=False)
-
 
 def test_crosscheck_quick_json():
-    proc = _run("crosscheck", "--quick", "--json")
+    proc = _run_main("numeric", "crosscheck", "--quick", "--json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     rows = {r["network"]: r for r in report["networks"]}
@@ -53,7 +49,7 @@ def test_cli_user_errors_exit_2_with_one_line(args, message, capsys):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU error")
 def test_bench_cuda_without_gpu_is_a_user_error():
-    proc = _run("bench", "--device", "cuda")
+    proc = _run_main("numeric", "bench", "--device", "cuda")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: --device cuda: no CUDA device is available here"
 

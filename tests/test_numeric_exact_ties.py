@@ -152,3 +152,65 @@ def test_numeric_and_proofs_choose_the_same_branch_on_random_relu_networks(case)
     assert got == pytest.approx(ref, abs=1e-12)
     assert sum(ref) == pytest.approx(float(sp.S(0) + float(net(xt)[0, 0] - net(bt)[0, 0])),
                                      abs=1e-12)
+
+
+def _pool_net(baseline_seed: int):
+    """conv 3x3 -> ReLU -> max-pool 3/2/1 (overlapping windows, as in a ResNet stem) ->
+    linear, with a random input and baseline."""
+    gen = torch.Generator().manual_seed(baseline_seed)
+    net = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2, 1),
+                        nn.Flatten(), nn.Linear(4 * 4 * 4, 1)).double()
+    with torch.no_grad():
+        for prm in net.parameters():
+            prm.copy_(torch.rand(prm.shape, generator=gen, dtype=F64) - 0.5)
+    x = torch.rand(1, 2, 8, 8, generator=gen, dtype=F64)
+    base = torch.rand(1, 2, 8, 8, generator=gen, dtype=F64)
+    return net, x, base
+
+
+def test_max_pool_windows_are_not_ties_with_their_own_winner(monkeypatch):
+    """A winner is no tie with itself, and windows of dead ReLU outputs (0 near the probe in
+    every direction) cannot change F: neither is settled coordinate by coordinate (the
+    rounding of a winner's gradient, accumulated over overlapping windows, once made every
+    probe of a random-baseline ResNet a tie settled by two forward rows per coordinate).
+    The attributions are the convention's, whose completeness the walk checks."""
+    calls = []
+    original = numeric.exact._Ties.resolve
+    monkeypatch.setattr(numeric.exact._Ties, "resolve",
+                        lambda self, *a: calls.append(1) or original(self, *a))
+    net, x, base = _pool_net(0)
+    got = exact_integrated_gradients(net, x, base)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = exact_integrated_gradients(net, x, base, on_tie="convention")
+    assert got.flat_ties > 0 and not calls
+    assert torch.equal(got.attributions, ref.attributions)
+
+
+def test_a_tie_of_live_relu_outputs_in_a_max_pool_is_still_refused():
+    """max-pool over relu(x1 + 1) and relu(x2 + 1) along the diagonal: live entries tie in
+    value and slope with different gradients (max(x1, x2) + 1: proofs raises), while a window
+    of dead ReLU outputs beside them (relu(-1 - x1), relu(-1 - x2)) ties harmlessly."""
+    ref = _symbolic("max(0, x1 + 1, x2 + 1) + max(0, -1 - x1, -1 - x2)", [1, 1], [0, 0])
+    assert isinstance(ref, NotDifferentiableError)
+
+    def forward(z):
+        u = torch.stack([z[:, 0] + 1, z[:, 1] + 1, -1 - z[:, 0], -1 - z[:, 1]], 1)
+        return nn.functional.max_pool1d(torch.relu(u)[:, None], 2)[:, 0].sum(1)
+
+    with pytest.raises(NotDifferentiableError, match=r"dF/dx1 does not exist for t in \[0, 1\]"):
+        exact_path_attribution(forward, DIAGONAL)
+
+
+def test_dead_relu_windows_of_a_max_pool_give_f_partials_silently():
+    """max-pool over relu(-1 - x1) and relu(-1 - x2) is 0 near the diagonal: F = x1 + that
+    has partial derivatives (1, 0), integrated without a warning."""
+    def forward(z):
+        u = torch.stack([-1 - z[:, 0], -1 - z[:, 1]], 1)
+        return z[:, 0] + nn.functional.max_pool1d(torch.relu(u)[:, None], 2)[:, 0, 0]
+
+    ref = _symbolic("x1 + max(0, -1 - x1, -1 - x2)", [1, 1], [0, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = exact_path_attribution(forward, DIAGONAL)
+    assert got.attributions[0].tolist() == pytest.approx(ref, abs=1e-12) == [1.0, 0.0]

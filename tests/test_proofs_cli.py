@@ -8,9 +8,17 @@ import sys
 
 import pytest
 import sympy as sp
+from conftest import _run_main
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
+    """``python -m proofs attribute ARGS``, in this process (conftest's run_main); the real
+    processes are in test_the_parser_never_runs_code_in_a_real_process,
+    test_a_closed_pipe_is_silent and test_structure.py."""
+    return _run_main("proofs", "attribute", *args)
+
+
+def run_process(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "proofs", "attribute", *args],
                           capture_output=True, text=True, timeout=120)
 
@@ -66,6 +74,14 @@ def test_user_errors_exit_2_with_one_line(args):
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert "Traceback" not in out.stderr and "hacked" not in out.stdout
+
+
+def test_the_parser_never_runs_code_in_a_real_process():
+    # os.system would write to the process's own stdout, which only a real process shows
+    out = run_process("__import__('os').system('echo hacked')", "--input", "1")
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert "hacked" not in out.stdout
 
 
 # -- real input: negative numbers, sizes, which argument an error is about ---------------

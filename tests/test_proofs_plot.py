@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from conftest import _run_main
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -130,6 +131,11 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           text=True, cwd=ROOT, env=env, timeout=120)
 
 
+def _in_process(*args: str) -> subprocess.CompletedProcess:
+    """``python -m proofs plot ARGS`` in this process (conftest's run_main)."""
+    return _run_main("proofs", "plot", *args)
+
+
 def test_cli_writes_pngs_for_one_two_and_five_variables(tmp_path):
     cases = [("1 - relu(1 - x)", "--vars", "x", "--input", "2"),
              ("x1*x2**2", "--path", "polyline:0,0;1,0;1,1;0,1;0,0;1,1"),
@@ -137,7 +143,8 @@ def test_cli_writes_pngs_for_one_two_and_five_variables(tmp_path):
               "--baseline", "0,1,0,2,0")]
     for k, case in enumerate(cases):
         out = tmp_path / f"f{k}.png"
-        done = _cli(*case, "--out", str(out))
+        # the first in a real process (its imports, its exit status), the others in this one
+        done = (_cli if k == 0 else _in_process)(*case, "--out", str(out))
         assert done.returncode == 0, done.stderr
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert out.stat().st_size > 20_000
@@ -150,11 +157,14 @@ def test_cli_writes_pngs_for_one_two_and_five_variables(tmp_path):
     ("x1*x2", "--input", "1,1", "--out", "/nonexistent-dir/a.png"),
     ("__import__('os')", "--input", "1", "--out", "a.png"),
 ])
-def test_cli_bad_input_exit_2_one_line(args, tmp_path):
-    done = _cli(*args)
+def test_cli_bad_input_exit_2_one_line(args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where a relative --out would go
+    # the code-injection case in a real process (os.system would write to its stdout)
+    done = (_cli if args[0].startswith("__import__") else _in_process)(*args)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
-    assert "Traceback" not in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_imports_keep_the_notebook_backend():

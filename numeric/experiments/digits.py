@@ -6,7 +6,10 @@ convolutions are padded by 2 (8x8 -> 8x8 -> pool 4x4 -> 4x4 -> pool 2x2, 40 feat
 the rest is theirs. :func:`appm_net` builds it with tanh or with ReLU (the twin on which the
 exact method applies to the logits). :func:`trained_net` trains it with Adam on a fixed
 stratified split, deterministically (seeded, deterministic algorithms, one thread), and keeps
-the weights in a cache directory (default ``~/.cache/igverify/prune``; never in the checkout).
+the weights in a cache directory (default ``~/.cache/igverify/prune``; never in the checkout)
+as safetensors files (never pickle: loading a cache runs no code). A cache file that is
+unreadable, of other settings or of another architecture is not used: a warning names it and
+the network is trained again.
 
 >>> net = appm_net("relu")
 >>> [name for name, _ in net.named_children()][-4:]
@@ -19,6 +22,7 @@ import contextlib
 import hashlib
 import json
 import os
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +32,17 @@ from ..errors import ArgumentError
 
 nn = torch.nn
 
-__all__ = ["DigitsSplit", "TrainSettings", "appm_net", "default_cache_dir", "digits_split",
-           "single_thread", "trained_net"]
+__all__ = ["CacheIgnored", "DigitsSplit", "TrainSettings", "appm_net", "default_cache_dir",
+           "digits_split", "load_weights", "save_weights", "single_thread", "trained_net"]
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
+#: the format tag in a cache file's safetensors metadata
+CACHE_FORMAT = "igverify-prune-weights/1"
+
+
+class CacheIgnored(UserWarning):
+    """A warning: a cached weights file could not be used (unreadable, of other settings or of
+    another architecture); the network is trained again and the file replaced."""
 
 
 def appm_net(activation: str = "tanh") -> nn.Sequential:
@@ -141,31 +152,88 @@ def _train(settings: TrainSettings, data: DigitsSplit) -> nn.Sequential:
     return net
 
 
+def save_weights(net: nn.Module, path: str | Path, key: str) -> None:
+    """Write ``net``'s weights to ``path`` as safetensors (``key`` in the metadata), atomically:
+    a reader sees the whole file or none."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        save_file(state, str(tmp), metadata={"format": CACHE_FORMAT, "key": key})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_weights(net: nn.Module, path: str | Path, key: str) -> None:
+    """Load weights written by :func:`save_weights` into ``net`` (safetensors only, nothing
+    unpickled); raise ``ValueError`` saying why when the file is unreadable, carries another
+    key, or does not fit ``net`` (names, shapes, dtypes).
+
+    >>> import tempfile
+    >>> a, b = appm_net("relu"), appm_net("relu")
+    >>> path = Path(tempfile.mkdtemp()) / "w.safetensors"
+    >>> save_weights(a, path, "k1")
+    >>> load_weights(b, path, "k1")
+    >>> all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    True
+    >>> load_weights(b, path, "k2")
+    Traceback (most recent call last):
+    ...
+    ValueError: it holds weights of other settings (key k1, expected k2)
+    """
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = fh.metadata() or {}
+            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ValueError(f"it is not a readable safetensors file ({exc})") from None
+    if meta.get("format") != CACHE_FORMAT:
+        raise ValueError(f"it is not an igverify weights file (format {meta.get('format')!r})")
+    if meta.get("key") != key:
+        raise ValueError(f"it holds weights of other settings (key {meta.get('key')}, "
+                         f"expected {key})")
+    state = net.state_dict()
+    if sorted(tensors) != sorted(state):
+        raise ValueError(f"its tensors {sorted(tensors)} are not the network's {sorted(state)}")
+    for name, want in state.items():
+        got = tensors[name]
+        if got.shape != want.shape or got.dtype != want.dtype:
+            raise ValueError(f"{name} is {got.dtype} {tuple(got.shape)}, the network needs "
+                             f"{want.dtype} {tuple(want.shape)}")
+    net.load_state_dict(tensors)
+
+
 def trained_net(settings: TrainSettings, data: DigitsSplit,
                 cache_dir: str | Path | None = None) -> tuple[nn.Sequential, bool]:
     """The trained network in float64 and eval mode, and whether it came from the cache.
 
-    ``cache_dir`` None uses :func:`default_cache_dir`; weights are stored under a key made of
-    the settings and the torch version, written atomically.
+    ``cache_dir`` None uses :func:`default_cache_dir`; weights are stored as safetensors under
+    a key made of the settings and the torch version, written atomically. A cache file that
+    cannot be used is named in a :class:`CacheIgnored` warning, and replaced.
     """
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    path = folder / f"appm_{settings.activation}_{settings.key()}.pt"
+    key = settings.key()
+    path = folder / f"appm_{settings.activation}_{key}.safetensors"
     net = appm_net(settings.activation)
     cached = False
     if path.is_file():
         try:
-            net.load_state_dict(torch.load(path, weights_only=True))
+            load_weights(net, path, key)
             cached = True
-        except (RuntimeError, OSError, ValueError):  # a stale or broken file: train again
-            cached = False
+        except ValueError as exc:  # a stale or broken file: train again
+            warnings.warn(f"cached weights {path} not used: {exc}; training again",
+                          CacheIgnored, stacklevel=2)
     if not cached:
         with single_thread():
             net = _train(settings, data)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            torch.save(net.state_dict(), tmp)
-            os.replace(tmp, path)
+            save_weights(net, path, key)
         except OSError:  # an unwritable cache only costs the training time next run
             pass
     net = net.double().eval()

@@ -391,8 +391,8 @@ def run_prune(settings: PruneSettings | None = None, cache_dir=None) -> dict:
     t0 = time.perf_counter()
     data = digits_split()
     if st.quick:  # a few hundred images: the code paths of the full run in seconds
-        data = DigitsSplit(data.x_train[:300], data.y_train[:300], data.x_test[:200],
-                           data.y_test[:200])
+        data = DigitsSplit(data.x_train[:200], data.y_train[:200], data.x_test[:100],
+                           data.y_test[:100])
     report: dict = {"title": f"Pruning by internal-neuron attributions ({CITE}, sec. 7, "
                              "App. L.2, M) on scikit-learn's 8x8 digits",
                     "settings": {k: (list(v) if isinstance(v, tuple) else v)
