@@ -50,7 +50,9 @@ backward vector likewise; the attributions are Abel sums, each coordinate's term
 binary splitting. The exact proof is the smaller part of the certify time: the rest is the
 float64 walk (numeric.exact), run to compare its regions with the exact ones and for the
 float64 error column. The region prover (dense exact matrices, every unit of every region:
-48 s for small_cnn 3x8x8 in the last run, an estimated hour for 3x32x32) stays for residual
+48.5 s wall / 14.5 s CPU for small_cnn 3x8x8 in the previous run of this benchmark, an
+estimated hour for 3x32x32; it gives the same exact numbers, tests/test_numeric_certified.py
+compares them) stays for residual
 networks and for flat ties the sweep does not decide: a kink argument 0 all along a region
 whose tied branches depend on a coordinate the path moves in (traced through the nonzero
 weights and the pattern, as the region prover does); there the region prover decides from
