@@ -34,6 +34,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from bench_exact_walk import _gradients  # noqa: E402  (the one gradient-at-points helper)
 from bench_exact_walk import cases as walk_cases  # noqa: E402
 
 from numeric import METHODS, exact_integrated_gradients, integrated_gradients  # noqa: E402
@@ -71,16 +72,6 @@ def _timed(fn, *args, **kwargs):
 
 
 # ------------------------------------------------------------------- piecewise-linear models
-
-
-def _gradients(model, points: torch.Tensor, target: int, chunk: int = 256) -> torch.Tensor:
-    """Gradient of the target output at each point (rows), in chunks."""
-    parts = []
-    for i in range(0, points.shape[0], chunk):
-        p = points[i:i + chunk].clone().requires_grad_(True)
-        (g,) = torch.autograd.grad(model(p)[:, target].sum(), p)
-        parts.append(g)
-    return torch.cat(parts)
 
 
 def _riemann_region_weights(rule: str, n: int, bounds: torch.Tensor) -> tuple:
