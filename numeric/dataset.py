@@ -9,7 +9,10 @@ chunk is written as a safetensors file under a temporary name and renamed when c
 (:mod:`numeric.attribution_store`), so a run killed at any point (SIGKILL of any rank) is
 continued by the same call from the last complete chunk, with the same bits as a run that was
 never interrupted; a directory holding a run with another configuration is refused, naming
-the difference, unless ``overwrite=True``. :func:`summarize` gives the end summary.
+the difference, unless ``overwrite=True``, and so is a resume over data that changed (each
+chunk records the hash of its inputs). A rank that does not join, dies, hangs or fails is
+named by the ranks waiting for it, after at most ``timeout`` seconds of its silence.
+:func:`summarize` gives the end summary.
 
 >>> import tempfile, torch
 >>> from numeric.attribution_store import load_attributions
