@@ -50,7 +50,9 @@ backward vector likewise; the attributions are Abel sums, each coordinate's term
 binary splitting. The exact proof is the smaller part of the certify time: the rest is the
 float64 walk (numeric.exact), run to compare its regions with the exact ones and for the
 float64 error column. The region prover (dense exact matrices, every unit of every region:
-48 s for small_cnn 3x8x8 in the last run, an estimated hour for 3x32x32) stays for residual
+48.5 s wall / 14.5 s CPU for small_cnn 3x8x8 in the previous run of this benchmark, an
+estimated hour for 3x32x32; it gives the same exact numbers, tests/test_numeric_certified.py
+compares them) stays for residual
 networks and for flat ties the sweep does not decide: a kink argument 0 all along a region
 whose tied branches depend on a coordinate the path moves in (traced through the nonzero
 weights and the pattern, as the region prover does); there the region prover decides from
@@ -175,21 +177,25 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="write the table to RESULTS.md")
-    parser.add_argument("--small-cnn", type=int, nargs="*", default=[8, 32], metavar="SIZE",
-                        help="also certify small_cnn on 3xSIZExSIZE (default: 8 and 32)")
+    parser.add_argument("--small-cnn", type=int, nargs="*", default=[8, 16, 32],
+                        metavar="SIZE", help="also certify small_cnn on 3xSIZExSIZE "
+                        "(default: 8, 16 and 32)")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    load = os.getloadavg()[0]
     rows = []
     for name, model, x, target in cases(args.small_cnn):
         rows.append(run_case(name, model, x, target))
         print(table(rows[-1:]).splitlines()[-1], flush=True)
     text = table(rows)
     print(text)
+    load = f"load average (1 min) {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     if args.write:
         m = machine()
         body = (f"{HEADING}\n\n{m['date']}, {m['cpu']}, {m['cores']} cores shared with other "
                 "work (wall-clock times are inflated by that load; CPU: time.process_time of "
-                "this process, and the verifier process's rusage), "
+                "this process, and the verifier process's rusage; "
+                f"{load}), "
                 f"torch {m['torch']}, python {m['python']}, one torch thread. "
                 "`python benchmarks/bench_certified.py --write`. Black baseline; "
                 "errors are max |A_float - A_certified| over the input's coordinates, computed "

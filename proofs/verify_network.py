@@ -98,10 +98,12 @@ class _Lin:
 
 
 class _Kink:
-    def __init__(self, kind: str, slope=None, windows: np.ndarray | None = None) -> None:
+    def __init__(self, kind: str, slope=None, windows: np.ndarray | None = None,
+                 n_in: int = 0) -> None:
         self.kind = kind            # "relu" or "max"
         self.slope = slope
         self.windows = windows      # (out, k), -1 outside the input
+        self.n_in = n_in            # the input's size (a floor-mode pool may skip its end)
         self.width = 1 if kind == "relu" else max(1, (windows.shape[1] - 1).bit_length())
 
 
@@ -177,7 +179,7 @@ class _Network:
             elif op in ("maxpool2d", "avgpool2d"):
                 windows, shape = self.windows(layer, shape)
                 if op == "maxpool2d":
-                    steps.append(_Kink("max", windows=windows))
+                    steps.append(_Kink("max", windows=windows, n_in=size))
                 else:
                     fq = _flint().fmpq
                     _dense_ok(len(windows), size)
@@ -331,8 +333,7 @@ def _backward(steps: list, g: np.ndarray, kinks: list) -> np.ndarray:
                 g = np.where(choice, g, g * st.slope)
             else:
                 win = st.windows
-                n_in = int(win.max()) + 1
-                out = np.full((n_in, g.shape[1]), fq(0), dtype=object)
+                out = np.full((st.n_in, g.shape[1]), fq(0), dtype=object)
                 src = np.take_along_axis(win[:, :, None].repeat(g.shape[1], 2),
                                          choice[:, None], 1)[:, 0]
                 np.add.at(out, (src, np.arange(g.shape[1])[None, :].repeat(len(win), 0)), g)

@@ -162,6 +162,16 @@ def test_certified_equals_the_symbolic_engine(case):
     assert r.completeness_gap == [0]
     if r.prover == "sweep":     # and the region prover agrees
         assert certified_integrated_gradients(net, x, base, prover="regions").values == r.values
+    _verifies(r)
+
+
+def _verifies(r) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/c.json"
+        r.certificate().write(path)
+        assert verify_file(path) is None
 
 
 @st.composite
@@ -198,6 +208,7 @@ def test_certified_equals_the_symbolic_engine_on_max_pools(case):
         return
     r = certified_integrated_gradients(net, x, base)
     assert r.values[0] == tuple(Fraction(str(v)) for v in expected)
+    _verifies(r)
 
 
 def test_certified_equals_the_symbolic_engine_through_a_max_pool():
@@ -256,6 +267,20 @@ def test_the_sweep_equals_the_region_prover_through_every_chain_layer(tmp_path):
     assert fast.prover == "sweep"
     _same(fast, slow)
     assert min(fast.regions) > 3
+    for r, name in ((fast, "v2.json"), (slow, "v1.json")):
+        r.certificate().write(str(tmp_path / name))
+        assert verify_file(str(tmp_path / name)) is None
+
+
+def test_a_floor_mode_pool_that_skips_the_last_row_is_proved_by_both(tmp_path):
+    # MaxPool2d(2) on 3x3 reads rows and columns 0-1 only: the gradient still has 9 entries
+    torch.manual_seed(4)
+    net = nn.Sequential(nn.Conv2d(1, 2, 2, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Flatten(), nn.Linear(2, 1)).double().eval()
+    x = torch.rand(1, 1, 2, 2, dtype=torch.float64) * 4 - 2
+    fast = certified_integrated_gradients(net, x)
+    slow = certified_integrated_gradients(net, x, prover="regions")
+    _same(fast, slow)
     for r, name in ((fast, "v2.json"), (slow, "v1.json")):
         r.certificate().write(str(tmp_path / name))
         assert verify_file(str(tmp_path / name)) is None
