@@ -142,7 +142,8 @@ else:
 # `return_error=True` returns that estimate. On this ReLU network it runs the exact walk (the
 # error is rounding only); on a network with smooth layers the path is cut where a ReLU or
 # max-pool switches and each piece is integrated with a Gauss-Kronrod pair (Kronrod (1965)),
-# halving the pieces whose estimate is too large (Piessens et al. (1983)).
+# splitting the pieces whose estimate is too large (Piessens et al. (1983)): in halves, or
+# near the end where a piece's error sits.
 
 # %%
 attr, err = numeric.integrated_gradients(net, x, target=target, tolerance=1e-6,

@@ -456,8 +456,12 @@ class _Probe:
         grid = Grid(torch.tensor(tracks, device=device),
                     torch.tensor(ts, dtype=F64, device=device),
                     torch.zeros(len(ts), dtype=F64, device=device))
+        # a forward pass without gradients holds no activations for a backward: four times the
+        # points of a gradient pass in the same memory (fewer, larger passes where the caller
+        # asked for small batches)
+        batch = None if self.batch_size is None else 4 * self.batch_size
         forward_points(self.model, grid, self.starts, self.ends, extra=self.extra,
-                       batch_size=self.batch_size, watch=self.fp.watch, **self.tap)
+                       batch_size=batch, watch=self.fp.watch, **self.tap)
         return self.fp.take(), self.fp.take_record()
 
 

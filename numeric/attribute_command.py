@@ -23,6 +23,7 @@ import math
 import re
 from pathlib import Path
 
+from .attribution_store import DEFAULT_TIMEOUT
 from .errors import ArgumentError
 
 __all__ = ["add_arguments", "format_summary", "load_factory", "run"]
@@ -123,6 +124,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the inputs' and the model's dtype (default: the model's)")
     parser.add_argument("--device", default=None,
                         help="default cuda:LOCAL_RANK when CUDA is available, else cpu")
+    parser.add_argument("--timeout", type=_positive(float), default=DEFAULT_TIMEOUT,
+                        metavar="SECONDS",
+                        help="how long a rank waits for the others to join, and for a rank "
+                             "that has fallen silent (died or hung), before it stops naming "
+                             f"that rank (default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--overwrite", action="store_true",
                         help="discard a run with another configuration in --out")
     parser.add_argument("--json", action="store_true", help="one JSON object")
@@ -147,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
             baseline=baseline, batch_size=args.batch_size, points_per_pass=args.points_per_pass,
             tolerance=args.tolerance, dtype=dtype, overwrite=args.overwrite, device=args.device,
             progress=False if args.no_progress else None, model_name=args.model,
-            data_name=args.data, workers=args.workers)
+            data_name=args.data, workers=args.workers, timeout=args.timeout)
     except RankAborted:
         return 2  # rank 0 prints why
     if report.rank != 0:

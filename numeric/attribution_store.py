@@ -4,7 +4,8 @@ A run directory holds ``manifest.json`` (the run's configuration, its SHA-256 ha
 planned chunks: file name and example range) and one ``chunk-NNNNNN.safetensors`` per chunk
 (``attributions``, ``index`` int64, ``delta`` float64, ``target`` int64 where a target is
 chosen, ``error`` float64 and ``met`` uint8 (whether the estimate meets the tolerance) where a
-tolerance is given; the config hash and the range in the file's metadata). Every file is
+tolerance is given; the config hash, the range and the SHA-256 of the inputs the chunk
+attributed in the file's metadata, so a resumed run can tell changed data). Every file is
 written under a temporary name, flushed and renamed when complete, so a chunk either exists
 whole or not at all; nothing is pickled, so loading never runs code.
 :func:`load_attributions` reads a run back, memory-mapped.
@@ -37,12 +38,15 @@ import numpy as np
 
 from .errors import ArgumentError, IGVerifyError
 
-__all__ = ["ChunkedArray", "FORMAT", "MANIFEST", "Attributions", "IncompleteRunError",
-           "chunk_name", "config_difference", "config_hash", "done_chunks", "load_attributions",
-           "plan_chunks", "rank_share", "read_manifest", "write_chunk", "write_manifest"]
+__all__ = ["ChunkedArray", "DEFAULT_TIMEOUT", "FORMAT", "MANIFEST", "Attributions",
+           "IncompleteRunError", "chunk_inputs", "chunk_name", "config_difference",
+           "config_hash", "done_chunks", "load_attributions", "plan_chunks", "rank_share",
+           "read_manifest", "write_chunk", "write_manifest"]
 
 FORMAT = "igverify-attributions/1"
 MANIFEST = "manifest.json"
+#: seconds a rank of a run waits for the others to join, and for a rank fallen silent
+DEFAULT_TIMEOUT = 300.0
 _DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": None,
            "I64": np.int64, "I32": np.int32, "U8": np.uint8}
 
@@ -141,10 +145,11 @@ def read_manifest(out_dir: str | os.PathLike) -> dict | None:
 
 
 def write_chunk(out_dir: str | os.PathLike, digest: str, start: int, stop: int,
-                tensors: Mapping) -> None:
+                tensors: Mapping, inputs: str | None = None) -> None:
     """Write one chunk (``attributions``, ``delta`` and optional ``target``/``error`` for the
     examples start..stop-1; ``index`` is added, ``delta`` and ``error`` are stored in
-    float64) as safetensors, atomically."""
+    float64) as safetensors, atomically; ``inputs``, the SHA-256 of the inputs attributed,
+    goes into the metadata (see :func:`chunk_inputs`)."""
     from safetensors.torch import save_file
 
     from ._torch import torch
@@ -155,6 +160,8 @@ def write_chunk(out_dir: str | os.PathLike, digest: str, start: int, stop: int,
             data[name] = data[name].double()
     data["index"] = torch.arange(start, stop, dtype=torch.int64)
     meta = {"format": FORMAT, "hash": digest, "start": str(start), "stop": str(stop)}
+    if inputs is not None:
+        meta["inputs_sha256"] = inputs
     _atomic_write(Path(out_dir) / chunk_name(start),
                   lambda p: save_file(data, str(p), metadata=meta))
 
@@ -182,6 +189,13 @@ def _chunk_ok(header: dict | None, digest: str, start: int, stop: int) -> bool:
     meta = header.get("__metadata__", {})
     return (meta.get("hash") == digest and meta.get("start") == str(start)
             and meta.get("stop") == str(stop))
+
+
+def chunk_inputs(out_dir: str | os.PathLike, start: int) -> str | None:
+    """The SHA-256 of the inputs that the chunk starting at ``start`` attributed (None when
+    the file is missing, broken, or does not say)."""
+    header = _header(Path(out_dir) / chunk_name(start))
+    return None if header is None else header.get("__metadata__", {}).get("inputs_sha256")
 
 
 def done_chunks(out_dir: str | os.PathLike, manifest: Mapping) -> list[bool]:

@@ -122,6 +122,12 @@ class _Lin:
         self.t_w = self.w[rows[order], cols[order]]
         self.t_ptr = np.searchsorted(idx[rows, cols][order], np.arange(n_in + 1))
         self.g_scale = self.d_out // d_in                    # G_in = G_out * d_out / d_in
+        # the structural support (nonzero weights): which outputs each input can move
+        self.nz = valid & (self.w != 0).astype(bool)
+        rows, cols = np.nonzero(self.nz)
+        order = np.argsort(idx[rows, cols], kind="stable")
+        self.d_rows = rows[order]
+        self.d_ptr = np.searchsorted(idx[rows, cols][order], np.arange(n_in + 1))
 
 
 class _Relu:
@@ -306,6 +312,10 @@ class _State:
         self.dint = di
         self.A = [np.append(bi, 0)]
         self.B = [np.append(di, 0)]
+        # which units depend, near the current t, on a coordinate the path moves in
+        # (structurally, through the pattern; as numeric.certified's region prover traces it)
+        self.dep = [np.append((di != 0).astype(bool), False)]
+        self.cnt: list = []
         self.state: list = []      # per step: on (bool array) / choice (int array) / None
         self.version: list = []
         self.heap: list = []
@@ -322,29 +332,31 @@ class _State:
     def relu_decide(self, s: int, units: np.ndarray) -> np.ndarray:
         a, b = self.A[s][units], self.B[s][units]
         v = self.value(a, b)
-        if ((a == 0) & (b == 0)).any():
-            raise NeedsRegions("a ReLU input identically 0 on a region")
+        if (((a == 0) & (b == 0)).astype(bool) & self.dep[s][units]).any():
+            raise NeedsRegions("a ReLU input identically 0 on a region, depending on a "
+                               "coordinate the path moves in")
         return ((v > 0) | ((v == 0) & (b > 0))).astype(bool)
 
-    def max_decide(self, s: int, o: int) -> tuple[int, bool]:
+    def max_decide(self, s: int, o: int) -> tuple[int, bool, bool]:
+        """The window's choice, whether entries tie all along, whether the output depends
+        on a moving coordinate (one of the tied entries does)."""
         win = self.steps[s].win[o]
-        A, B = self.A[s], self.B[s]
-        best, bv, bb, tie = -1, None, None, False
+        A, B, dep = self.A[s], self.B[s], self.dep[s]
+        best, bv, bb, same = -1, None, None, []
         for j, i in enumerate(win.tolist()):
             if i < 0:
                 continue
             a, b = A[i], B[i]
             v = a * self.Q + b * self.P
             if best < 0 or v > bv or (v == bv and b > bb):
-                best, bv, bb, tie = j, v, b, False
+                best, bv, bb, same = j, v, b, [i]
             elif v == bv and b == bb:
-                tie = True
-        if tie:
-            prev = self.steps[s - 1] if s > 0 else None
-            if not (isinstance(prev, _Relu) and prev.p == 0 and A[win[best]] == 0
-                    and B[win[best]] == 0):
-                raise NeedsRegions("max-pool entries tied all along a region")
-        return best, tie
+                same.append(i)
+        moves = any(dep[i] for i in same)
+        if len(same) > 1 and moves:
+            raise NeedsRegions("max-pool entries tied all along a region, depending on a "
+                               "coordinate the path moves in")
+        return best, len(same) > 1, moves
 
     # ---- next roots
     def relu_events(self, s: int, units: np.ndarray) -> None:
@@ -382,25 +394,34 @@ class _State:
     def start(self) -> None:
         for s, step in enumerate(self.steps):
             a, b = self.A[s], self.B[s]
+            dep = self.dep[s]
             if isinstance(step, _Lin):
                 na, nb = self.lin_full(step, a), self.lin_full(step, b)
                 if step.bias is not None:
                     na[:-1] += step.bias
                 self.state.append(None)
                 self.version.append(None)
+                cnt = (step.nz & dep[step.idx]).sum(axis=1)
+                self.cnt.append(cnt)
+                self.dep.append(np.append(cnt > 0, False))
             elif isinstance(step, _Relu):
+                self.cnt.append(None)
                 units = np.arange(step.n)
                 on = self.relu_decide(s, units)
                 self.state.append(on)
                 self.version.append(np.zeros(step.n, dtype=np.int64))
                 na = np.append(np.where(on, a[:-1] * step.q, a[:-1] * step.p), 0)
                 nb = np.append(np.where(on, b[:-1] * step.q, b[:-1] * step.p), 0)
+                self.dep.append(np.append(dep[:-1] & on if step.p == 0 else dep[:-1], False))
                 self.relu_events(s, units)
             else:
+                self.cnt.append(None)
                 choice = np.zeros(step.n, dtype=np.int64)
                 tied = np.zeros(step.n, dtype=bool)
+                moves = np.zeros(step.n + 1, dtype=bool)
                 for o in range(step.n):
-                    choice[o], tied[o] = self.max_decide(s, o)
+                    choice[o], tied[o], moves[o] = self.max_decide(s, o)
+                self.dep.append(moves)
                 src = step.win[np.arange(step.n), choice]
                 na, nb = np.append(a[src], 0), np.append(b[src], 0)
                 self.state.append(choice)
@@ -448,14 +469,22 @@ class _State:
     def cross(self, events: dict) -> tuple[list, np.ndarray, np.ndarray]:
         """Switch what switches at the current t; returns the pattern changes (flat) and
         the input gradient's change (indices, integer deltas)."""
-        changed = np.empty(0, dtype=np.int64)
+        changed = moved = np.empty(0, dtype=np.int64)     # forms changed; dependence flipped
         da = db = _zeros(0)
         changes: list = []
         flips: dict = {}
         kink = -1
         for s, step in enumerate(self.steps):
             ev = events.get(s)
+            dep_in, dep_out = self.dep[s], self.dep[s + 1]
             if isinstance(step, _Lin):
+                if len(moved):
+                    pos, owner = _ranges(step.d_ptr, moved)
+                    rows = step.d_rows[pos]
+                    np.add.at(self.cnt[s], rows, np.where(dep_in[moved][owner], 1, -1))
+                    rows = np.unique(rows)
+                    moved = rows[(self.cnt[s][rows] > 0) != dep_out[rows]]
+                    dep_out[moved] = ~dep_out[moved]
                 if not len(changed):
                     continue
                 pos, owner = _ranges(step.t_ptr, changed)
@@ -470,9 +499,9 @@ class _State:
             kink += 1
             ev = np.empty(0, dtype=np.int64) if ev is None else np.fromiter(ev, dtype=np.int64)
             if isinstance(step, _Relu):
-                units = np.union1d(changed, ev)
+                units = np.union1d(np.union1d(changed, ev), moved)
                 if not len(units):
-                    changed = units
+                    changed = moved = units
                     continue
                 old = self.state[s][units]
                 on = self.relu_decide(s, units)
@@ -483,6 +512,9 @@ class _State:
                 self.A[s + 1][units] = na
                 self.B[s + 1][units] = nb
                 self.state[s][units] = on
+                now = dep_in[units] & on if step.p == 0 else dep_in[units]
+                moved = units[now != dep_out[units]]
+                dep_out[moved] = ~dep_out[moved]
                 flip = units[on != old]
                 if len(flip):
                     flips[s] = flip
@@ -494,13 +526,17 @@ class _State:
                 changed, da, db = units[keep], da[keep], db[keep]
             else:
                 wins = ev
-                if len(changed):
-                    pos, _ = _ranges(step.t_ptr, changed)
+                touched = np.union1d(changed, moved)
+                if len(touched):
+                    pos, _ = _ranges(step.t_ptr, touched)
                     wins = np.union1d(step.t_rows[pos], ev)
-                out, ca, cb, old_choice = [], [], [], {}
+                out, ca, cb, old_choice, flipped = [], [], [], {}, []
                 choice, tied = self.state[s], self.tied_windows[s]
                 for o in wins.tolist():
-                    c, tie = self.max_decide(s, o)
+                    c, tie, dep = self.max_decide(s, o)
+                    if dep != dep_out[o]:
+                        dep_out[o] = dep
+                        flipped.append(o)
                     self.n_tied += int(tie) - int(tied[o])
                     tied[o] = tie
                     if c != choice[o]:
@@ -518,6 +554,7 @@ class _State:
                     self.max_event(s, o)
                 if old_choice:
                     flips[s] = old_choice
+                moved = np.array(flipped, dtype=np.int64)
                 changed = np.array(out, dtype=np.int64)
                 da, db = np.array(ca + [0], dtype=object)[:-1], np.array(cb + [0],
                                                                          dtype=object)[:-1]

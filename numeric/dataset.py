@@ -9,7 +9,10 @@ chunk is written as a safetensors file under a temporary name and renamed when c
 (:mod:`numeric.attribution_store`), so a run killed at any point (SIGKILL of any rank) is
 continued by the same call from the last complete chunk, with the same bits as a run that was
 never interrupted; a directory holding a run with another configuration is refused, naming
-the difference, unless ``overwrite=True``. :func:`summarize` gives the end summary.
+the difference, unless ``overwrite=True``, and so is a resume over data that changed (each
+chunk records the hash of its inputs). A rank that does not join, dies, hangs or fails is
+named by the ranks waiting for it, after at most ``timeout`` seconds of its silence.
+:func:`summarize` gives the end summary.
 
 >>> import tempfile, torch
 >>> from numeric.attribution_store import load_attributions
@@ -27,10 +30,12 @@ import hashlib
 import inspect
 import math
 import os
+import threading
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +44,10 @@ from proofs.shell import Progress
 
 from ._torch import torch
 from .attribution_store import (
+    DEFAULT_TIMEOUT,
     MANIFEST,
+    chunk_inputs,
+    chunk_name,
     config_difference,
     config_hash,
     done_chunks,
@@ -54,7 +62,8 @@ from .errors import ArgumentError, DimensionError, IGVerifyError, ToleranceNotRe
 from .integrated import integrated_gradients
 from .quadrature import METHODS
 
-__all__ = ["RankAborted", "RunReport", "TARGETS", "attribute_dataset", "summarize"]
+__all__ = ["DEFAULT_TIMEOUT", "RankAborted", "RankLost", "RunReport", "TARGETS",
+           "attribute_dataset", "summarize"]
 
 #: the target choices besides an output index
 TARGETS = ("auto", "label", "predicted", "none")
@@ -62,6 +71,11 @@ TARGETS = ("auto", "label", "predicted", "none")
 
 class RankAborted(IGVerifyError):
     """Raised on ranks other than 0 when rank 0 refused the run (rank 0 says why)."""
+
+
+class RankLost(IGVerifyError):
+    """A rank did not join the run, failed, or fell silent (no heartbeat for ``timeout``
+    seconds): named by every rank that waited for it, instead of waiting forever."""
 
 
 @dataclass(frozen=True)
@@ -118,8 +132,10 @@ class _Spec:
 # ------------------------------------------------------------------------------ arguments
 
 
-def _split_item(item: object, index: int) -> tuple[torch.Tensor, int | None]:
-    """(input tensor, label or None) of one dataset item: a tensor / array, or a pair."""
+def _split_item(item: object, index: int, shape: tuple | None = None
+                ) -> tuple[torch.Tensor, int | None]:
+    """(input tensor, label or None) of one dataset item: a tensor / array, or a pair; with
+    ``shape`` (item 0's), an input of another shape is refused."""
     label = None
     if isinstance(item, (tuple, list)):
         if len(item) == 1:
@@ -141,6 +157,9 @@ def _split_item(item: object, index: int) -> tuple[torch.Tensor, int | None]:
             raise ArgumentError(f"dataset item {index} has label {label!r}; a label must be "
                                 "an integer class index")
         label = int(label)
+    if shape is not None and tuple(item.shape) != shape:
+        raise DimensionError(f"dataset item {index} has shape {tuple(item.shape)}, item 0 has "
+                             f"{shape}; every input needs the same shape")
     return item, label
 
 
@@ -203,13 +222,25 @@ def _remove_stale_temporaries(folder: Path) -> None:
 
 
 class _Dist:
-    """The torch.distributed group the run uses (None when one plain process)."""
+    """The torch.distributed group the run uses (None when one plain process).
 
-    def __init__(self, device: torch.device | None) -> None:
+    Outside torchrun this creates the group itself, on a TCP store that rank 0 holds, and
+    names the ranks that do not join within ``timeout`` seconds. Every rank then beats a
+    heartbeat into the store (a thread, every ``timeout / 5`` s at most 2 s), and every
+    collective is preceded by a barrier over the store that waits as long as the missing
+    ranks beat, so a rank that dies (or hangs) is named after ``timeout`` seconds of silence
+    instead of leaving the others waiting forever; a rank that fails says so at once."""
+
+    def __init__(self, device: torch.device | None, timeout: float) -> None:
         import torch.distributed as dist
 
         self.dist = dist if dist.is_available() else None
+        self.timeout = timeout
         self.created = False
+        self.store = None
+        self.prefix = ""
+        self._syncs = 0
+        self._beat: tuple[threading.Event, threading.Thread] | None = None
         if self.dist is not None and not dist.is_initialized() \
                 and int(os.environ.get("WORLD_SIZE", "1")) > 1:
             cuda = torch.cuda.is_available() and (device is None or device.type == "cuda")
@@ -217,7 +248,7 @@ class _Dist:
                 local = int(os.environ.get("LOCAL_RANK", "0"))
                 torch.cuda.set_device(device if device is not None and device.index is not None
                                       else local % torch.cuda.device_count())
-            dist.init_process_group("nccl" if cuda else "gloo")
+            self.store = self._create_group("nccl" if cuda else "gloo")
             self.created = True
         self.on = self.dist is not None and dist.is_initialized()
         self.rank = dist.get_rank() if self.on else 0
@@ -226,31 +257,150 @@ class _Dist:
         nccl = self.on and dist.get_backend() == "nccl"
         self.comm = torch.device("cuda", torch.cuda.current_device()) if nccl else \
             torch.device("cpu")
-        self.store = None
-        if self.on:
-            try:  # a counter every rank adds to, for rank 0's progress bar over all ranks
+        if self.on and self.store is None:
+            try:  # torchrun's store (or the caller's group's)
                 self.store = dist.distributed_c10d._get_default_store()
             except (AttributeError, RuntimeError):
                 self.store = None
+        if self.store is not None:
+            # this call's keys: the ranks call attribute_dataset the same number of times
+            self.prefix = f"igverify/call{self.store.add(f'igverify/calls/{self.rank}', 1)}"
+            self._start_heartbeat()
 
-    def broadcast(self, values: list[int]) -> list[int]:
+    def _create_group(self, backend: str):
+        """init_process_group with ``timeout``; outside torchrun on a store of ours, so that
+        the ranks that do not join are named. The store (None under torchrun)."""
+        dist = self.dist
+        wait = timedelta(seconds=self.timeout)
+        if os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True":
+            try:  # torchrun's agent holds the store and watches its workers
+                dist.init_process_group(backend, timeout=wait)
+            except RuntimeError as exc:
+                raise RankLost(f"the process group did not form within {self.timeout:g} s: "
+                               f"{_first_line(exc)}") from None
+            return None
+        rank, world = int(os.environ.get("RANK", "0")), int(os.environ["WORLD_SIZE"])
+        addr = os.environ.get("MASTER_ADDR", "127.0.0.1")
+        port = int(os.environ.get("MASTER_PORT", "29500"))
+        try:
+            store = dist.TCPStore(addr, port, world, rank == 0, wait, wait_for_workers=False)
+        except RuntimeError as exc:
+            raise RankLost(f"rank {rank} cannot reach rank 0 at {addr}:{port} within "
+                           f"{self.timeout:g} s ({_first_line(exc)}); start rank 0 with the "
+                           "same MASTER_ADDR and MASTER_PORT") from None
+        store.set(f"igverify/joined/{rank}", "1")
+        deadline = time.monotonic() + self.timeout
+        while missing := [r for r in range(world)
+                          if not store.check([f"igverify/joined/{r}"])]:
+            if time.monotonic() > deadline:
+                raise RankLost(f"{_ranks(missing)} of {world} did not join within "
+                               f"{self.timeout:g} s; start every rank (RANK 0 to {world - 1}) "
+                               f"with MASTER_ADDR {addr}, MASTER_PORT {port} and WORLD_SIZE "
+                               f"{world}, or wait longer with --timeout")
+            time.sleep(0.05)
+        dist.init_process_group(backend, store=dist.PrefixStore("igverify/group", store),
+                                rank=rank, world_size=world, timeout=wait)
+        return store
+
+    def _start_heartbeat(self) -> None:
+        store, key = self.store, f"{self.prefix}/beat/{self.rank}"
+        every = min(2.0, self.timeout / 5)
+        stop = threading.Event()
+
+        def beat() -> None:
+            n = 0
+            while True:
+                n += 1
+                try:
+                    store.set(key, str(n))
+                except RuntimeError:  # the store is gone: the run is over
+                    return
+                if stop.wait(every):
+                    return
+
+        thread = threading.Thread(target=beat, name="igverify-heartbeat", daemon=True)
+        thread.start()
+        self._beat = (stop, thread)
+
+    def barrier(self, stage: str, while_waiting: Callable[[], None] | None = None) -> None:
+        """Wait until every rank is here, naming a rank that fails or falls silent."""
+        if not self.on or self.world == 1:
+            return
+        if self.store is None:  # no store to watch: the group's own timeout
+            self.dist.barrier()
+            return
+        self._syncs += 1
+        here = f"{self.prefix}/sync{self._syncs}"
+        seen: dict[int, tuple[bytes, float]] = {}
+        try:
+            self.store.set(f"{here}/{self.rank}", stage)
+            while missing := [r for r in range(self.world)
+                              if not self.store.check([f"{here}/{r}"])]:
+                now = time.monotonic()
+                for r in missing:
+                    failed = f"{self.prefix}/failed/{r}"
+                    if self.store.check([failed]):
+                        raise RankLost(f"rank {r} failed while the ranks {stage}: "
+                                       f"{self.store.get(failed).decode()}")
+                    key = f"{self.prefix}/beat/{r}"
+                    beat = self.store.get(key) if self.store.check([key]) else b""
+                    if r not in seen or seen[r][0] != beat:
+                        seen[r] = (beat, now)
+                    elif now - seen[r][1] > self.timeout:
+                        raise RankLost(
+                            f"rank {r} of {self.world} fell silent while the ranks {stage} "
+                            f"(no heartbeat for {self.timeout:g} s): it died or hangs; the "
+                            "complete chunks are kept, run the same command again to resume")
+                if while_waiting is not None:
+                    while_waiting()
+                time.sleep(min(0.05, self.timeout / 20))
+        except getattr(self.dist, "DistError", RuntimeError) as exc:
+            raise RankLost(f"rank {self.rank} lost the run's store while the ranks {stage} "
+                           f"({_first_line(exc)}): rank 0 died or hangs") from None
+
+    def failed(self, exc: BaseException) -> None:
+        """Tell the other ranks, waiting at a barrier, that this one stops (and why)."""
+        if self.store is not None and self.world > 1 and not isinstance(exc, RankLost):
+            try:
+                self.store.set(f"{self.prefix}/failed/{self.rank}",
+                               _first_line(exc) or type(exc).__name__)
+            except RuntimeError:
+                pass
+
+    def broadcast(self, values: list[int], stage: str) -> list[int]:
         if not self.on:
             return values
+        self.barrier(stage)
         t = torch.tensor(values, dtype=torch.int64, device=self.comm)
         self.dist.broadcast(t, 0)
         return t.tolist()
 
-    def gather(self, values: list, dtype: torch.dtype = torch.float64) -> list[list]:
+    def gather(self, values: list, stage: str, dtype: torch.dtype = torch.float64
+               ) -> list[list]:
         if not self.on:
             return [values]
+        self.barrier(stage)
         t = torch.tensor(values, dtype=dtype, device=self.comm)
         out = [torch.empty_like(t) for _ in range(self.world)]
         self.dist.all_gather(out, t)
         return [o.tolist() for o in out]
 
     def close(self) -> None:
+        if self._beat is not None:
+            stop, thread = self._beat
+            stop.set()
+            thread.join()
         if self.created:
             self.dist.destroy_process_group()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _ranks(ranks: list[int]) -> str:
+    return ("rank " if len(ranks) == 1 else "ranks ") + ", ".join(map(str, ranks))
 
 
 # ---------------------------------------------------------------------------------- run
@@ -299,7 +449,7 @@ def attribute_dataset(model: Callable, dataset, out_dir: str | os.PathLike, *,
                       dtype: torch.dtype | None = None, overwrite: bool = False,
                       device: str | torch.device | None = None, progress: bool | None = None,
                       model_name: str | None = None, data_name: str | None = None,
-                      workers: int = 0) -> RunReport:
+                      workers: int = 0, timeout: float = DEFAULT_TIMEOUT) -> RunReport:
     """Integrated gradients of every example of ``dataset`` (a ``torch.utils.data.Dataset``
     of input tensors or (input, label) pairs), written to ``out_dir`` in chunks of
     ``batch_size`` examples; under ``torchrun`` the ranks share the chunks.
@@ -313,7 +463,15 @@ def attribute_dataset(model: Callable, dataset, out_dir: str | os.PathLike, *,
     ``device``: default ``cuda:LOCAL_RANK`` when CUDA is available, else the CPU.
     ``progress``: a tqdm bar on rank 0 (None: only on a terminal). ``model_name`` and
     ``data_name`` are recorded in the manifest (the CLI records the factories). ``workers``:
-    DataLoader worker processes reading the items (0: read in this process).
+    DataLoader worker processes reading the items (0: read in this process). ``timeout``:
+    seconds a rank waits for the others to join, and for a rank that has fallen silent (no
+    heartbeat; a rank that is computing beats), before it stops with :class:`RankLost` naming
+    that rank.
+
+    The manifest records a fingerprint of the data (its length and evenly spaced items, read
+    by every rank), and each chunk file the SHA-256 of the inputs (and labels) it attributed;
+    a resumed run reads the items of the chunks already done (each rank a share) and refuses
+    data that changed, naming the chunk and its examples.
 
     Returns a :class:`RunReport`; read the results with
     :func:`numeric.load_attributions`. Example: see the module docstring.
@@ -331,6 +489,9 @@ def attribute_dataset(model: Callable, dataset, out_dir: str | os.PathLike, *,
                                 "integrated_gradients has no error estimate; run without it")
         if not (isinstance(tolerance, (int, float)) and tolerance > 0):
             raise ArgumentError(f"tolerance must be a positive number, got {tolerance!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or not 0 < timeout < math.inf:
+        raise ArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if not callable(model):
         raise ArgumentError(f"model must be an nn.Module or a callable, got "
                             f"{type(model).__name__}")
@@ -343,11 +504,14 @@ def attribute_dataset(model: Callable, dataset, out_dir: str | os.PathLike, *,
         raise ArgumentError("the dataset is empty")
     folder = Path(out_dir)
     dev = torch.device(device) if device is not None else None
-    ctx = _Dist(dev)
+    ctx = _Dist(dev, float(timeout))
     try:
         opts = _Options(method, steps, target, baseline, batch_size, points_per_pass, tolerance,
                         dtype, overwrite, progress, model_name, data_name, workers)
         return _run(ctx, model, dataset, folder, examples, dev, opts, started)
+    except BaseException as exc:
+        ctx.failed(exc)
+        raise
     finally:
         ctx.close()
 
@@ -364,7 +528,6 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Optio
     params = [p for p in (model.parameters() if isinstance(model, torch.nn.Module) else ())
               if p.dtype.is_floating_point]
     x0, label0 = _split_item(dataset[0], 0)
-    xl, _ = _split_item(dataset[examples - 1], examples - 1)
     dtype = o.dtype
     if dtype is not None and not dtype.is_floating_point:
         raise ArgumentError(f"dtype must be a floating-point type, got {dtype}")
@@ -374,9 +537,6 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Optio
     if not dtype.is_floating_point:
         raise ArgumentError(f"the inputs must be floating point, got {dtype}")
     shape = tuple(x0.shape)
-    if tuple(xl.shape) != shape:
-        raise DimensionError(f"dataset item {examples - 1} has shape {tuple(xl.shape)}, item 0 "
-                             f"has {shape}; every input needs the same shape")
     try:
         with torch.no_grad():
             out = model(x0.unsqueeze(0).to(device=dev, dtype=dtype))
@@ -393,8 +553,7 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Optio
         "model": o.model_name or type(model).__qualname__,
         "model_sha256": _model_digest(model),
         "data": o.data_name or type(dataset).__qualname__,
-        "data_sha256": _digest(x0, xl) if label0 is None else
-        _digest(x0, xl, torch.tensor([label0])),
+        "data_sample_sha256": _data_fingerprint(dataset, examples, shape),
         "examples": examples, "item_shape": list(shape), "outputs": list(outputs),
         "method": o.method, "steps": o.steps, "tolerance": o.tolerance,
         "target": rule if rule is not None else "none", "baseline": base_desc,
@@ -405,23 +564,22 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Optio
     _same_on_every_rank(ctx, config)
     digest = config_hash(config)
     plan = plan_chunks(examples, o.batch_size)
-    counter = f"igverify/{digest[:16]}/done"
+    counter = f"{ctx.prefix}/done"
     status, error = 0, None
     done = [False] * len(plan)
-    base_count = 0
     if ctx.rank == 0:
         try:
             done = _prepare(folder, config, plan, o.overwrite)
         except IGVerifyError as exc:
             status, error = 1, exc
-        if ctx.store is not None:
-            base_count = int(ctx.store.add(counter, 0))
-    shared = ctx.broadcast([status, *map(int, done)])
+    shared = ctx.broadcast([status, *map(int, done)], "wait for rank 0 to check the directory")
     if shared[0]:
         if error is not None:
             raise error
         raise RankAborted("rank 0 refused the run")
     done = [bool(v) for v in shared[1:]]
+    _same_inputs_as_before(ctx, dataset, folder, digest,
+                           [c for c, d in zip(plan, done, strict=True) if d], shape, o.workers)
     todo = [c for c, d in zip(plan, done, strict=True) if not d]
     mine = rank_share(todo, ctx.rank, ctx.world)
     remaining = sum(b - a for a, b in todo)
@@ -439,32 +597,96 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Optio
             collate_fn=_items)
         t0 = time.perf_counter()
         for (start, stop), items in zip(mine, loader, strict=True):
-            tensors = _chunk(model, items, start, spec, o)
-            write_chunk(folder, digest, start, stop, tensors)
+            x, labels = _inputs(items, start, spec)
+            tensors = _chunk(model, x, labels, spec, o)
+            write_chunk(folder, digest, start, stop, tensors, inputs=_inputs_digest(x, labels))
             seconds += time.perf_counter() - t0
             t0 = time.perf_counter()
             computed += stop - start
             if ctx.store is not None:
-                total_now = int(ctx.store.add(counter, stop - start)) - base_count
+                total_now = int(ctx.store.add(counter, stop - start))
             else:
                 total_now = computed * ctx.world
             if bar is not None:
                 bar.update(min(total_now, remaining) - bar.count)
-        if bar is not None and ctx.store is not None:  # the others' chunks
-            while (n := int(ctx.store.add(counter, 0)) - base_count) < remaining:
-                bar.update(n - bar.count)
-                time.sleep(0.2)
+
+        def others() -> None:  # rank 0's bar counts the others' chunks while it waits
+            if bar is not None and ctx.store is not None:
+                bar.update(min(int(ctx.store.add(counter, 0)), remaining) - bar.count)
+
+        ctx.barrier("finish their chunks", others)
+        if bar is not None:
             bar.update(remaining - bar.count)
     finally:
         if bar is not None:
             bar.close()
-    rows = ctx.gather([float(computed), seconds, float(ctx.rank)])
+    rows = ctx.gather([float(computed), seconds, float(ctx.rank)], "report")
     ranks = [{"rank": int(r), "examples": int(n), "seconds": s,
               "examples_per_s": (n / s) if s > 0 else None} for n, s, r in rows]
     return RunReport(out_dir=str(folder), examples=examples,
                      computed=int(sum(r["examples"] for r in ranks)), resumed=resumed,
                      seconds=time.perf_counter() - started, ranks=ranks, rank=ctx.rank,
                      world_size=ctx.world)
+
+
+#: how many evenly spaced items (the first and the last among them) fingerprint the data
+SAMPLED_ITEMS = 32
+
+
+def _sampled(examples: int) -> list[int]:
+    """The items that fingerprint a dataset of ``examples`` items.
+
+    >>> _sampled(5), len(_sampled(1000)), _sampled(1000)[-1]
+    ([0, 1, 2, 3, 4], 32, 999)
+    """
+    count = min(examples, SAMPLED_ITEMS)
+    return sorted({round(k * (examples - 1) / max(count - 1, 1)) for k in range(count)})
+
+
+def _data_fingerprint(dataset, examples: int, shape: tuple) -> str:
+    """SHA-256 of the data's length and of ``SAMPLED_ITEMS`` evenly spaced items (inputs and
+    labels): cheap enough for every rank, and each chunk carries the hash of all its items.
+
+    >>> data = torch.utils.data.TensorDataset(torch.arange(100.0).reshape(50, 2))
+    >>> a = _data_fingerprint(data, 50, (2,))
+    >>> data.tensors[0][49, 1] = -1.0  # the last item is always read
+    >>> a == _data_fingerprint(data, 50, (2,))
+    False
+    """
+    h = hashlib.sha256(f"{examples} items".encode())
+    for i in _sampled(examples):
+        x, label = _split_item(dataset[i], i, shape)
+        h.update(f"{i}:{label}:".encode())
+        h.update(_digest(x).encode())
+    return h.hexdigest()
+
+
+def _same_inputs_as_before(ctx: _Dist, dataset, folder: Path, digest: str, done: list,
+                           shape: tuple, workers: int) -> None:
+    """A resumed run: the items of the chunks already written must be those they were
+    computed from (each chunk file carries the SHA-256 of its inputs); each rank reads a share.
+    Changed data is refused, naming the first chunk that differs, before anything is written."""
+    mine = rank_share(done, ctx.rank, ctx.world)
+    first_bad = -1
+    if mine:
+        spec = _Spec(shape, torch.float64, torch.device("cpu"), None, (), 0.0)
+        loader = torch.utils.data.DataLoader(
+            dataset, batch_sampler=[range(a, b) for a, b in mine], num_workers=workers,
+            collate_fn=_items)
+        for (start, _), items in zip(mine, loader, strict=True):
+            x, labels = _inputs(items, start, spec)
+            if chunk_inputs(folder, start) != _inputs_digest(x, labels):
+                first_bad = start
+                break
+    bad = [b for (b,) in ctx.gather([first_bad], "compare the data of the chunks already done",
+                                    torch.int64) if b >= 0]
+    if bad:
+        start = int(min(bad))
+        stop = next(b for a, b in done if a == start)
+        message = (f"{folder}: dataset items {start} to {stop - 1} are not the inputs "
+                   f"{chunk_name(start)} was computed from (the data changed since); resume "
+                   "with the same data, choose another directory, or pass --overwrite")
+        raise ArgumentError(message) if ctx.rank == 0 else RankAborted(message)
 
 
 def _same_on_every_rank(ctx: _Dist, config: dict) -> None:
@@ -475,7 +697,8 @@ def _same_on_every_rank(ctx: _Dist, config: dict) -> None:
     keys = sorted(config)
     mine = [int.from_bytes(hashlib.sha256(config_hash({k: config[k]}).encode()).digest()[:8],
                            "little", signed=True) for k in keys]
-    for rank, theirs in enumerate(ctx.gather(mine, torch.int64)):
+    for rank, theirs in enumerate(ctx.gather(mine, "compare their configurations",
+                                             torch.int64)):
         bad = [k for k, a, b in zip(keys, theirs, mine, strict=True) if a != b]
         if bad:
             low, high = sorted((rank, ctx.rank))
@@ -546,13 +769,12 @@ def _items(items: list) -> list:
     return items
 
 
-def _chunk(model, items: list, start: int, spec: _Spec, o: _Options) -> dict:
+def _inputs(items: list, start: int, spec: _Spec) -> tuple[torch.Tensor, list]:
+    """The inputs of a chunk's items stacked as they are (dtype and device unchanged), and
+    their labels; items of another shape, and missing or out-of-range labels, refused."""
     xs, labels = [], []
     for i, item in enumerate(items, start):
-        x, label = _split_item(item, i)
-        if tuple(x.shape) != spec.shape:
-            raise DimensionError(f"dataset item {i} has shape {tuple(x.shape)}, item 0 has "
-                                 f"{spec.shape}; every input needs the same shape")
+        x, label = _split_item(item, i, spec.shape)
         if spec.rule == "label":
             if label is None:
                 raise ArgumentError(f"dataset item {i} has no label, item 0 has one")
@@ -561,8 +783,20 @@ def _chunk(model, items: list, start: int, spec: _Spec, o: _Options) -> dict:
                                     f"for a model with {spec.outputs[0]} outputs")
         xs.append(x)
         labels.append(label)
+    return torch.stack(xs), labels
+
+
+def _inputs_digest(x: torch.Tensor, labels: list) -> str:
+    """SHA-256 of a chunk's inputs as read, and of their labels where they have some."""
+    if any(label is not None for label in labels):
+        return _digest(x, torch.tensor([-1 if v is None else v for v in labels]))
+    return _digest(x)
+
+
+def _chunk(model, x: torch.Tensor, labels: list, spec: _Spec, o: _Options) -> dict:
     dev = spec.device
-    x = torch.stack(xs).to(device=dev, dtype=spec.dtype)
+    x = x.to(device=dev, dtype=spec.dtype)
+    n = len(labels)
     if spec.rule is None:
         tgt = None
     elif spec.rule == "label":
@@ -571,7 +805,7 @@ def _chunk(model, items: list, start: int, spec: _Spec, o: _Options) -> dict:
         with torch.no_grad():
             tgt = model(x).argmax(1)
     else:
-        tgt = torch.full((len(xs),), spec.rule, dtype=torch.int64, device=dev)
+        tgt = torch.full((n,), spec.rule, dtype=torch.int64, device=dev)
     tolerance = o.tolerance
     kwargs = {"tolerance": tolerance, "return_error": True} if tolerance is not None else {}
     with warnings.catch_warnings():
@@ -585,7 +819,7 @@ def _chunk(model, items: list, start: int, spec: _Spec, o: _Options) -> dict:
     out = {"attributions": result[0], "delta": result[1]}
     if tolerance is not None:
         error = result[2].double()
-        scale = result[0].detach().double().abs().reshape(len(xs), -1).amax(1)
+        scale = result[0].detach().double().abs().reshape(n, -1).amax(1)
         out["error"] = error
         out["met"] = (error <= tolerance * scale).to(torch.uint8)
     if tgt is not None:

@@ -52,7 +52,16 @@ from typing import Any
 import numpy as np
 
 from .errors import CertificateError
-from .verify_sweep import SweepNetwork, check_sweep_example, pool_windows, sizes
+from .verify_sweep import (
+    SweepNetwork,
+    check_sweep_example,
+    flint_module,
+    gate_slope,
+    named_tensor,
+    pool_windows,
+    sizes,
+)
+from .verify_sweep import rational as _rational
 
 __all__ = ["summary", "verify_network"]
 
@@ -61,13 +70,7 @@ class _Failed(Exception):
     pass
 
 
-def _flint():
-    try:
-        import flint
-    except ImportError:  # pragma: no cover
-        raise CertificateError("verifying a network certificate needs python-flint: "
-                               "pip install python-flint") from None
-    return flint
+_flint = flint_module
 
 
 def _exact(values: np.ndarray) -> np.ndarray:
@@ -98,10 +101,12 @@ class _Lin:
 
 
 class _Kink:
-    def __init__(self, kind: str, slope=None, windows: np.ndarray | None = None) -> None:
+    def __init__(self, kind: str, slope=None, windows: np.ndarray | None = None,
+                 n_in: int = 0) -> None:
         self.kind = kind            # "relu" or "max"
         self.slope = slope
         self.windows = windows      # (out, k), -1 outside the input
+        self.n_in = n_in            # the input's size (a floor-mode pool may skip its end)
         self.width = 1 if kind == "relu" else max(1, (windows.shape[1] - 1).bit_length())
 
 
@@ -130,13 +135,7 @@ class _Network:
         self.steps, self.shape = self.build(layers, shape)
 
     def tensor(self, name: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
-        if not isinstance(name, str) or name not in self.tensors:
-            raise CertificateError(f"the weights file has no tensor {name!r}")
-        t = self.tensors[name]
-        if shape is not None and tuple(t.shape) != shape:
-            raise CertificateError(f"tensor {name!r} has shape {tuple(t.shape)}, the layer "
-                                   f"needs {shape}")
-        return t
+        return named_tensor(self.tensors, name, shape)
 
     def build(self, layers: Any, shape: tuple[int, ...]) -> tuple[list, tuple[int, ...]]:
         if not isinstance(layers, list):
@@ -162,22 +161,13 @@ class _Network:
                 step, shape = self.conv(layer, shape)
                 steps.append(step)
             elif op in ("relu", "leaky_relu"):
-                slope = Fraction(0)
-                if op == "leaky_relu":
-                    text = layer.get("slope")
-                    try:
-                        slope = Fraction(text) if isinstance(text, str) and len(text) < 100 \
-                            else None
-                    except (ValueError, ZeroDivisionError):
-                        slope = None
-                    if slope is None or not 0 <= slope < 1:
-                        raise CertificateError("a leaky_relu needs a 'slope' p/q in [0, 1)")
+                slope = gate_slope(layer)
                 fq = _flint().fmpq(slope.numerator, slope.denominator)
                 steps.append(_Kink("relu", slope=fq))
             elif op in ("maxpool2d", "avgpool2d"):
                 windows, shape = self.windows(layer, shape)
                 if op == "maxpool2d":
-                    steps.append(_Kink("max", windows=windows))
+                    steps.append(_Kink("max", windows=windows, n_in=size))
                 else:
                     fq = _flint().fmpq
                     _dense_ok(len(windows), size)
@@ -331,8 +321,7 @@ def _backward(steps: list, g: np.ndarray, kinks: list) -> np.ndarray:
                 g = np.where(choice, g, g * st.slope)
             else:
                 win = st.windows
-                n_in = int(win.max()) + 1
-                out = np.full((n_in, g.shape[1]), fq(0), dtype=object)
+                out = np.full((st.n_in, g.shape[1]), fq(0), dtype=object)
                 src = np.take_along_axis(win[:, :, None].repeat(g.shape[1], 2),
                                          choice[:, None], 1)[:, 0]
                 np.add.at(out, (src, np.arange(g.shape[1])[None, :].repeat(len(win), 0)), g)
@@ -395,17 +384,6 @@ def _one_sided(steps: list, v: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 def _fail(message: str) -> None:
     raise _Failed(message)
-
-
-def _rational(text: Any, what: str):
-    fq = _flint().fmpq
-    if not isinstance(text, str) or len(text) > 1_000_000:
-        raise CertificateError(f"{what} must be a rational 'p/q' string")
-    try:
-        value = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise CertificateError(f"{what} is not a rational: {text[:40]!r}") from None
-    return fq(value.numerator, value.denominator)
 
 
 def _check_example(net: _Network, ex: Any, k: int) -> None:

@@ -13,10 +13,12 @@ per layer) and walks the pieces in order, updating only what a switch changes:
    max-pool's chosen entry minus another entry) is affine in t, and the stated branch must
    hold on the whole closed piece: each unit's (form, branch) holds on an interval of t,
    which must contain the piece where it starts and reach the breakpoint where it changes
-   (or 1). A flat tie (a kink argument identically 0 on a piece) is accepted only between
-   max-pool entries that are all switched-off ReLU outputs (0, depending on nothing), with
-   the first such entry chosen; any other is refused (that network needs the region
-   certificate, version 1, whose verifier checks F's one-sided derivatives);
+   (or 1). A flat tie (a kink argument identically 0 on a piece) must take the canonical
+   branch (ReLU: 0; max-pool: the first tied entry) and is accepted only where no tied
+   branch depends on a coordinate the path moves in (traced through the nonzero weights
+   and the pattern), so that every branch has the same partial derivatives there; any other
+   is refused (that network needs the region certificate, version 1, whose verifier checks
+   F's one-sided derivatives);
 2. every breakpoint is where the interval of some unit that changes there ends (a root of a
    moving kink argument of the piece before it): none invented; a dropped one leaves a unit
    whose interval ends inside a piece;
@@ -39,6 +41,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -46,24 +49,32 @@ import numpy as np
 
 from .errors import CertificateError
 
-__all__ = ["SweepNetwork", "check_sweep_example", "pool_windows", "sizes"]
+__all__ = ["SweepNetwork", "check_sweep_example", "flint_module", "gate_slope", "named_tensor",
+           "pool_windows", "rational", "sizes"]
 
 _PRIME = 2**61 - 1
-#: the largest layer geometry number this verifier accepts
+#: the largest layer geometry number and sparse layer (stored entries) this verifier accepts
 MAX_GEOMETRY = 4096
+MAX_ENTRIES = 10**8
 
 
 class _Fail(Exception):
     pass
 
 
-def _fq():
+def flint_module():
+    """python-flint, or a CertificateError saying how to install it."""
     try:
-        from flint import fmpq, fmpz
+        import flint
     except ImportError:  # pragma: no cover
         raise CertificateError("verifying a network certificate needs python-flint: "
                                "pip install python-flint") from None
-    return fmpq, fmpz
+    return flint
+
+
+def _fq():
+    flint = flint_module()
+    return flint.fmpq, flint.fmpz
 
 
 def sizes(obj: Any, n: int, what: str) -> tuple[int, ...]:
@@ -112,6 +123,46 @@ def pool_windows(layer: dict, shape: tuple, kernel: tuple[int, int]
     return win, (c, ho, wo)
 
 
+def named_tensor(tensors: dict, name: Any, shape: tuple | None = None) -> np.ndarray:
+    """The weights file's tensor ``name`` (of ``shape``, when given), or a CertificateError.
+
+    >>> named_tensor({"w": np.zeros(2)}, "w", (2,)).tolist()
+    [0.0, 0.0]
+    """
+    if not isinstance(name, str) or name not in tensors:
+        raise CertificateError(f"the weights file has no tensor {name!r}")
+    t = tensors[name]
+    if shape is not None and tuple(t.shape) != shape:
+        raise CertificateError(f"tensor {name!r} has shape {tuple(t.shape)}, the layer "
+                               f"needs {shape}")
+    return t
+
+
+def gate_slope(layer: dict) -> Fraction:
+    """The negative-side slope of a "relu" (0) or "leaky_relu" layer (its 'slope' p/q, in
+    [0, 1)), or a CertificateError.
+
+    >>> gate_slope({"op": "leaky_relu", "slope": "1/8"})
+    Fraction(1, 8)
+    """
+    if layer["op"] == "relu":
+        return Fraction(0)
+    text = layer.get("slope")
+    try:
+        slope = Fraction(text) if isinstance(text, str) and len(text) < 100 else None
+    except (ValueError, ZeroDivisionError):
+        slope = None
+    if slope is None or not 0 <= slope < 1:
+        raise CertificateError("a leaky_relu needs a 'slope' p/q in [0, 1)")
+    return slope
+
+
+def _entries(n: int) -> None:
+    if n > MAX_ENTRIES:
+        raise CertificateError(f"a layer of {n:,} weight entries is larger than this verifier "
+                               f"accepts ({MAX_ENTRIES:,})")
+
+
 def _dyadic(values: np.ndarray) -> tuple[list[int], int]:
     """Floats as integers over their least common power-of-two denominator."""
     pairs = [v.as_integer_ratio() for v in np.asarray(values, dtype=np.float64).ravel().tolist()]
@@ -144,6 +195,11 @@ class _Rows:
         self.fan_row = r[by]
         self.fan_w = self.w[r[by], k[by]]
         self.fan_start = np.searchsorted(col[r, k][by], np.arange(n_in + 1))
+        self.nz = ok & (self.w != 0).astype(bool)          # which inputs an output reads
+        r, k = np.nonzero(self.nz)
+        by = np.argsort(col[r, k], kind="stable")
+        self.nz_row = r[by]
+        self.nz_start = np.searchsorted(col[r, k][by], np.arange(n_in + 1))
 
 
 class _Gate:
@@ -181,13 +237,7 @@ class SweepNetwork:
         self.out_size = int(np.prod(shape_now))
 
     def tensor(self, name: Any, shape: tuple | None = None) -> np.ndarray:
-        if not isinstance(name, str) or name not in self.tensors:
-            raise CertificateError(f"the weights file has no tensor {name!r}")
-        t = self.tensors[name]
-        if shape is not None and tuple(t.shape) != shape:
-            raise CertificateError(f"tensor {name!r} has shape {tuple(t.shape)}, the layer "
-                                   f"needs {shape}")
-        return t
+        return named_tensor(self.tensors, name, shape)
 
     def _check(self, layer: dict, shape: tuple) -> tuple:
         """Validate one layer; remember what building it needs; the output shape."""
@@ -200,6 +250,7 @@ class SweepNetwork:
                 raise CertificateError(f"linear weight {w.shape} does not fit input {shape}")
             if layer.get("bias") is not None:
                 self.tensor(layer["bias"], (w.shape[0],))
+            _entries(w.size)
             self._plan.append((layer, shape))
             return (w.shape[0],)
         if op == "conv2d":
@@ -209,20 +260,11 @@ class SweepNetwork:
             if layer.get("bias") is not None:
                 self.tensor(layer["bias"], (w.shape[0],))
             _, out = pool_windows(layer, (1, *shape[1:]), tuple(w.shape[2:]))
+            _entries(w.shape[0] * out[1] * out[2] * w.shape[1] * w.shape[2] * w.shape[3])
             self._plan.append((layer, shape))
             return (w.shape[0], out[1], out[2])
         if op in ("relu", "leaky_relu"):
-            slope = Fraction(0)
-            if op == "leaky_relu":
-                text = layer.get("slope")
-                try:
-                    slope = Fraction(text) if isinstance(text, str) and len(text) < 100 \
-                        else None
-                except (ValueError, ZeroDivisionError):
-                    slope = None
-                if slope is None or not 0 <= slope < 1:
-                    raise CertificateError("a leaky_relu needs a 'slope' p/q in [0, 1)")
-            self._plan.append((layer, shape, slope))
+            self._plan.append((layer, shape, gate_slope(layer)))
             return shape
         if op in ("maxpool2d", "avgpool2d"):
             k = sizes(layer.get("kernel"), 2, "kernel")
@@ -324,6 +366,11 @@ class _Walk:
         self.kinks = [s for s, st in enumerate(steps) if not isinstance(st, _Rows)]
         a, b = _objects(base + [0]), _objects(d + [0])
         self.v, self.s = [a], [b]
+        # which units depend on a coordinate the path moves in, near the piece (through the
+        # nonzero weights and the pattern: a switched-off ReLU cuts it, a max-pool passes its
+        # tied entries')
+        self.dep = [np.array([di != 0 for di in d] + [False], dtype=bool)]
+        self.reads: dict = {}
         self.choice: dict = {}
         self.until: dict = {}          # per kink step: the end of each unit's interval
         self.target = target
@@ -357,36 +404,42 @@ class _Walk:
         v, sl = self.v[s], self.s[s]
         c = int(self.choice[s][u])
         where = f"kink layer {self.kinks.index(s)} unit {u}"
+        dep_in = self.dep[s]
         if isinstance(step, _Gate):
             a, b = v[u], sl[u]
-            if a == 0 and b == 0:
-                raise _Fail(f"{where}: a ReLU input identically 0 on a piece (a flat tie a "
-                            "version-2 certificate does not cover)")
+            if a == 0 and b == 0 and (c or dep_in[u]):
+                raise _Fail(f"{where}: a ReLU input identically 0 on a piece "
+                            + ("takes the branch 1, not 0" if c else "depends on a coordinate "
+                               "the path moves in (a flat tie a version-2 certificate does "
+                               "not cover)"))
             span = self._interval(a, b, 1 if c else -1, None, None)
+            self.dep[s + 1][u] = dep_in[u] and (c or step.p != 0)
         else:
             row = step.win[u]
             if row[c] < 0:
                 raise _Fail(f"{where}: the stated max-pool choice is in the padding")
             ci = row[c]
             span = (None, None)
+            tied = [ci]
             for j, i in enumerate(row.tolist()):
                 if i < 0 or j == c:
                     continue
                 dv, ds = v[ci] - v[i], sl[ci] - sl[i]
                 if dv == 0 and ds == 0:
-                    prev = self.steps[s - 1] if s > 0 else None
                     if j < c:
                         raise _Fail(f"{where}: not the first of max-pool entries tied all "
                                     "along the piece")
-                    if not (isinstance(prev, _Gate) and prev.p == 0 and v[ci] == 0
-                            and sl[ci] == 0):
-                        raise _Fail(f"{where}: max-pool entries tied all along a piece that "
-                                    "are not switched-off ReLUs (a flat tie a version-2 "
-                                    "certificate does not cover)")
+                    tied.append(i)
                     continue
                 span = self._interval(dv, ds, 1, *span)
                 if span is False:
                     break
+            moves = any(dep_in[i] for i in tied)
+            if len(tied) > 1 and moves:
+                raise _Fail(f"{where}: max-pool entries tied all along a piece depend on a "
+                            "coordinate the path moves in (a flat tie a version-2 "
+                            "certificate does not cover)")
+            self.dep[s + 1][u] = moves
         if span is False or (span[0] is not None and span[0] > (t if t is not None
                                                                  else self.t0)):
             raise _Fail(f"{where} does not keep its stated branch at the start of a piece")
@@ -401,6 +454,8 @@ class _Walk:
                 ns = np.append((step.w * sl[step.col]).sum(axis=1), 0)
                 if step.bias is not None:
                     nv[:-1] += step.bias
+                self.reads[s] = (step.nz & self.dep[s][step.col]).sum(axis=1)
+                self.dep.append(np.append(self.reads[s] > 0, False))
             elif isinstance(step, _Gate):
                 on = self.choice[s].astype(bool)
                 nv = np.append(np.where(on, v[:-1] * step.q, v[:-1] * step.p), 0)
@@ -410,10 +465,11 @@ class _Walk:
                 nv, ns = np.append(v[src], 0), np.append(sl[src], 0)
             self.v.append(nv)
             self.s.append(ns)
-        for s in self.kinks:
-            self.until[s] = [None] * self.steps[s].n
-            for u in range(self.steps[s].n):
-                self.settle(s, u, None)
+            if not isinstance(step, _Rows):
+                self.dep.append(np.zeros(step.n + 1, dtype=bool))
+                self.until[s] = [None] * step.n
+                for u in range(step.n):
+                    self.settle(s, u, None)
 
     def gradient(self) -> None:
         n_out = len(self.v[-1]) - 1
@@ -445,12 +501,19 @@ class _Walk:
     def cross(self, t, stated: dict) -> tuple[np.ndarray, np.ndarray]:
         """Apply the switches stated at breakpoint t; check them (steps 1, 2); the change of
         the input gradient (indices, integer deltas)."""
-        idx = np.empty(0, dtype=np.int64)
+        idx = flipped = np.empty(0, dtype=np.int64)
         dv = ds = np.empty(0, dtype=object)
         root = False
         old_choice: dict = {}
         for s, step in enumerate(self.steps):
             if isinstance(step, _Rows):
+                if len(flipped):
+                    pos, who = _fanout(step.nz_start, step.nz_row, flipped)
+                    rows = step.nz_row[pos]
+                    np.add.at(self.reads[s], rows, np.where(self.dep[s][flipped][who], 1, -1))
+                    rows = np.unique(rows)
+                    flipped = rows[(self.reads[s][rows] > 0) != self.dep[s + 1][rows]]
+                    self.dep[s + 1][flipped] ^= True
                 if len(idx):
                     pos, who = _fanout(step.fan_start, step.fan_row, idx)
                     rows, (av, as_) = _sum_by(step.fan_row[pos], step.fan_w[pos] * dv[who],
@@ -461,19 +524,23 @@ class _Walk:
                     idx, dv, ds = rows[moved], av[moved], as_[moved]
                 continue
             mine = stated.get(s, {})
+            came = np.union1d(idx, flipped)
             if isinstance(step, _Gate):
-                touched = set(idx.tolist()) | set(mine)
+                touched = set(came.tolist()) | set(mine)
             else:
                 touched = set(mine)
-                if len(idx):
-                    pos, _ = _fanout(step.fan_start, step.fan_row, idx)
+                if len(came):
+                    pos, _ = _fanout(step.fan_start, step.fan_row, came)
                     touched |= set(step.fan_row[pos].tolist())
-            out, ov, os_ = [], [], []
+            out, ov, os_, now_flipped = [], [], [], []
             for u in sorted(touched):
                 if u in mine:
                     old_choice.setdefault(s, {})[u] = int(self.choice[s][u])
                     self.choice[s][u] = mine[u]
+                was = self.dep[s + 1][u]
                 root |= self.settle(s, u, t)
+                if self.dep[s + 1][u] != was:
+                    now_flipped.append(u)
                 c = int(self.choice[s][u])
                 if isinstance(step, _Gate):
                     k = step.q if c else step.p
@@ -488,6 +555,7 @@ class _Walk:
                     ov.append(xv)
                     os_.append(xs)
             idx = np.array(out, dtype=np.int64)
+            flipped = np.array(now_flipped, dtype=np.int64)
             dv, ds = _objects(ov), _objects(os_)
         if not root:
             raise _Fail(f"breakpoint t = {t} is no root of a kink argument that switches there")
@@ -532,15 +600,27 @@ class _Walk:
         return idx, dg
 
 
-def _rational(text: Any, what: str):
-    fmpq, _ = _fq()
-    if not isinstance(text, str) or len(text) > 100_000:
+_RATIONAL = re.compile(r"-?[0-9]+(/[0-9]+)?")
+
+
+def rational(text: Any, what: str):
+    """A certificate's rational ``p/q`` (or integer) string as an fmpq (any number of
+    digits), or a CertificateError naming ``what``.
+
+    >>> rational("-6/4", "a breakpoint")
+    -3/2
+    """
+    fmpq, fmpz = _fq()
+    if not isinstance(text, str) or len(text) > 1_000_000 or not _RATIONAL.fullmatch(text):
         raise CertificateError(f"{what} must be a rational 'p/q' string")
-    try:
-        value = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise CertificateError(f"{what} is not a rational: {text[:40]!r}") from None
-    return fmpq(value.numerator, value.denominator)
+    p, _, q = text.partition("/")
+    den = fmpz(q) if q else fmpz(1)
+    if den == 0:
+        raise CertificateError(f"{what} is not a rational: {text[:40]!r}")
+    return fmpq(fmpz(p), den)
+
+
+_rational = rational
 
 
 def _initial(net_steps: list, kinks: list, text: Any, k: int) -> list[np.ndarray]:
@@ -628,7 +708,7 @@ def check_sweep_example(net: SweepNetwork, ex: Any, k: int) -> str | None:
         f_in = Fraction(int(walk.v[out][target] + walk.s[out][target]), den_out)
         f_base = Fraction(int(first_v), den_out)
         for key, value in (("F(input)", f_in), ("F(baseline)", f_base)):
-            if Fraction(str(_rational(ex.get(key), key))) != value:
+            if _rational(ex.get(key), key) != fmpq(value.numerator, value.denominator):
                 raise _Fail(f"example {k}: {key} is {value}, the certificate says "
                             f"{str(ex.get(key))[:40]}")
         pairs = _attributions(walk, d, cuts, deltas, den0 * walk.den_g)

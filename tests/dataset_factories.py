@@ -59,8 +59,15 @@ def data() -> torch.utils.data.Dataset:
 
 
 def bad_shape_data() -> torch.utils.data.Dataset:
-    """Item 9 has 3 features instead of 4."""
-    return _Data(bad_item=9)
+    """Item 12 has 3 features instead of 4 (an item the data's fingerprint does not read, so
+    the run stops there, after writing the chunks before it)."""
+    return _Data(bad_item=12)
+
+
+def bad_late_data() -> torch.utils.data.Dataset:
+    """Item 27 (rank 1's share in a 2-rank run; not read for the fingerprint) has 3
+    features."""
+    return _Data(bad_item=27)
 
 
 def unlabelled() -> torch.utils.data.Dataset:

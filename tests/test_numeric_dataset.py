@@ -29,7 +29,8 @@ from numeric.attribution_store import (
     rank_share,
 )
 from numeric.cli import main
-from numeric.dataset import _error_support, attribute_dataset, summarize
+from numeric.dataset import _error_support, _sampled, attribute_dataset, summarize
+from numeric.errors import ArgumentError
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -102,20 +103,22 @@ def _worker(rank: int, port: int, args: list[str], kill: str | None) -> None:
     os._exit(code)
 
 
-def _forked_ranks(out: Path, kill: str | None = None, factories: list[str] = FACTORIES
-                  ) -> list[int]:
+def _forked_ranks(out: Path, kill: str | None = None, factories: list[str] = FACTORIES,
+                  extra: tuple[str, ...] = (), ranks: tuple[int, ...] = (0, 1),
+                  kill_survivors: bool = True) -> list[int]:
     """Two ranks as forked processes (torch.multiprocessing, no re-import of torch); with
     ``kill`` one SIGKILLs itself, and the other, left waiting for it, is killed too (what
-    torchrun does), as a crash of the machine would."""
+    torchrun does), as a crash of the machine would, unless ``kill_survivors`` is False.
+    ``ranks``: which of the two are started."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     ctx = torch.multiprocessing.get_context("fork")
-    args = [*factories, "--out", str(out)]
-    procs = [ctx.Process(target=_worker, args=(r, port, args, kill)) for r in range(2)]
+    args = [*factories, *extra, "--out", str(out)]
+    procs = [ctx.Process(target=_worker, args=(r, port, args, kill)) for r in ranks]
     for p in procs:
         p.start()
-    if kill:
+    if kill and kill_survivors:
         victim = procs[int(kill.split(":")[0])]
         victim.join(120)
         for p in procs:
@@ -128,17 +131,19 @@ def _forked_ranks(out: Path, kill: str | None = None, factories: list[str] = FAC
 
 def test_a_rank_killed_half_way_is_resumed_to_the_same_bits(tmp_path):
     out = tmp_path / "run"
-    # rank 1 owns examples 20..39; it dies (SIGKILL) reading item 30, in its third chunk
-    codes = _forked_ranks(out, kill="1:30")
+    # rank 1 owns examples 20..39; it dies (SIGKILL) reading item 32, in its fourth chunk
+    # (item 32 is not among those every rank reads first for the data's fingerprint)
+    assert 32 not in _sampled(factories.EXAMPLES)
+    codes = _forked_ranks(out, kill="1:32")
     assert codes[1] == -signal.SIGKILL
     with pytest.raises(IncompleteRunError, match=r"\d+ of 40 examples are missing"):
         load_attributions(out)
     before = load_attributions(out, partial=True)
-    assert {20, 21, 22, 23, 24, 25, 26, 27} <= set(before["index"].tolist())
-    assert not {28, 29, 30, 31} & set(before["index"].tolist())
+    assert set(range(20, 32)) <= set(before["index"].tolist())
+    assert not {32, 33, 34, 35} & set(before["index"].tolist())
     kept = {p.name: p.read_bytes() for p in out.glob("chunk-*.safetensors")}
     # what a writer killed before its rename leaves: a temporary file, never part of the run
-    (out / ".chunk-000000028.safetensors.99999.tmp").write_bytes(b"half a chunk")
+    (out / ".chunk-000000032.safetensors.99999.tmp").write_bytes(b"half a chunk")
     assert _forked_ranks(out) == [0, 0]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["resumed"] == len(before["index"]) >= 8
@@ -147,6 +152,79 @@ def test_a_rank_killed_half_way_is_resumed_to_the_same_bits(tmp_path):
     _single(tmp_path / "one")
     _same_bits(load_attributions(tmp_path / "one"), load_attributions(out))
     assert not list(out.glob(".*.tmp"))
+
+
+def test_a_rank_that_dies_is_named_by_the_rank_left_waiting(tmp_path):
+    # outside torchrun nobody kills the survivor: rank 0, done with its share, waits for
+    # rank 1 only while rank 1's heartbeat goes on, then names it (before: forever)
+    out = tmp_path / "run"
+    codes = _forked_ranks(out, kill="1:32", extra=("--timeout", "3"), kill_survivors=False)
+    assert codes == [2, -signal.SIGKILL]
+    err = (tmp_path / "run.rank0.err").read_text()
+    _one_line_error(2, err, "rank 1 of 2 fell silent while the ranks finish their chunks "
+                    "(no heartbeat for 3 s)", "run the same command again to resume")
+    # what rank 0 wrote is kept and resumed
+    assert set(range(20)) <= set(load_attributions(out, partial=True)["index"].tolist())
+
+
+def test_a_rank_that_never_starts_is_named(tmp_path):
+    codes = _forked_ranks(tmp_path / "run", extra=("--timeout", "1"), ranks=(0,))
+    assert codes == [2]
+    _one_line_error(2, (tmp_path / "run.rank0.err").read_text(),
+                    "rank 1 of 2 did not join within 1 s", "MASTER_PORT")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_rank_that_fails_is_named_at_once_by_the_others(tmp_path):
+    # the timeout is long: rank 0 learns of rank 1's failure from the store, not by waiting
+    codes = _forked_ranks(tmp_path / "run", extra=("--timeout", "600"), factories=[
+        "--model", "dataset_factories:model", "--data", "dataset_factories:bad_late_data"])
+    assert codes == [2, 2]
+    assert 27 not in _sampled(factories.EXAMPLES)
+    err0, err1 = ((tmp_path / f"run.rank{r}.err").read_text() for r in range(2))
+    _one_line_error(2, err1, "dataset item 27 has shape (3,), item 0 has (4,)")
+    _one_line_error(2, err0, "rank 1 failed while the ranks finish their chunks: dataset item "
+                    "27 has shape (3,)")
+
+
+def test_the_fingerprint_reads_items_between_the_first_and_the_last(tmp_path):
+    _single(tmp_path)
+    files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    data = factories.data()
+    assert 20 in _sampled(factories.EXAMPLES)
+    data.x[20, 1] += 0.5  # neither the first nor the last item
+    with pytest.raises(ArgumentError, match="data_sample_sha256 is .* there, .* here"):
+        attribute_dataset(factories.model(), data, tmp_path, steps=8, batch_size=4,
+                          progress=False, model_name="dataset_factories:model",
+                          data_name="dataset_factories:data")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == files
+
+
+@pytest.mark.parametrize("item", [7, 37])
+def test_a_resume_over_changed_data_is_refused_naming_the_chunk(tmp_path, item):
+    # an item outside the fingerprint's sample, in a chunk already written: the chunk's own
+    # hash of its inputs tells
+    first = item - item % 4
+    _single(tmp_path)
+    (tmp_path / f"chunk-{(first + 4) % 40:09d}.safetensors").unlink()  # a resume: work to do
+    files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    data = factories.data()
+    assert item not in _sampled(factories.EXAMPLES)
+    data.x[item, 0] += 1e-9
+    with pytest.raises(ArgumentError, match=rf"dataset items {first} to {first + 3} are not the "
+                       rf"inputs chunk-{first:09d}.safetensors was computed from"):
+        attribute_dataset(factories.model(), data, tmp_path, steps=8, batch_size=4,
+                          progress=False, model_name="dataset_factories:model",
+                          data_name="dataset_factories:data")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == files
+    data.y[item] = (data.y[item] + 1) % 3  # a label changed too, the input restored
+    data.x[item, 0] -= 1e-9
+    with pytest.raises(ArgumentError, match=f"dataset items {first} to {first + 3}"):
+        attribute_dataset(factories.model(), data, tmp_path, steps=8, batch_size=4,
+                          progress=False, model_name="dataset_factories:model",
+                          data_name="dataset_factories:data")
+    _single(tmp_path)  # the same data: resumed
+    assert len(load_attributions(tmp_path)["index"]) == 40
 
 
 def test_ranks_with_different_models_are_refused_before_writing(tmp_path):
@@ -343,15 +421,16 @@ def test_an_unwritable_directory_is_one_line(tmp_path, capsys):
 def test_a_bad_item_stops_the_run_and_keeps_what_was_written(tmp_path, capsys):
     code, _, err = _cli(capsys, "--model", "dataset_factories:model", "--data",
                         "dataset_factories:bad_shape_data", "--out", str(tmp_path), *OPTIONS)
-    _one_line_error(code, err, "dataset item 9 has shape (3,), item 0 has (4,)")
-    with pytest.raises(IncompleteRunError, match="32 of 40 examples are missing"):
+    assert 12 not in _sampled(factories.EXAMPLES)
+    _one_line_error(code, err, "dataset item 12 has shape (3,), item 0 has (4,)")
+    with pytest.raises(IncompleteRunError, match="28 of 40 examples are missing"):
         load_attributions(tmp_path)
     kept = load_attributions(tmp_path, partial=True)
-    assert kept["index"].tolist() == list(range(8)) and kept.missing == 32
+    assert kept["index"].tolist() == list(range(12)) and kept.missing == 28
     x, y = factories.inputs()
     np.testing.assert_array_equal(
         np.asarray(kept["attributions"]),
-        integrated_gradients(factories.model(), x[:8], target=y[:8], steps=8).numpy())
+        integrated_gradients(factories.model(), x[:12], target=y[:12], steps=8).numpy())
 
 
 def test_a_truncated_chunk_counts_as_missing_and_is_recomputed(tmp_path):
