@@ -706,20 +706,25 @@ def certified_integrated_gradients(model: nn.Module, inputs: torch.Tensor,
             "F(input)": str(fi), "F(baseline)": str(fb),
             "sum": str(sum(proof["attributions"], _ZERO)), "completeness_gap": "0",
         })
-    data = {
-        "kind": KIND, "version": 1,
-        "method": "integrated gradients, straight path from the baseline to the input",
-        "input_shape": list(shape), "layers": spec, "examples": examples,
-        "notes": ["weights, inputs and baselines are the exact rationals of the stored "
-                  "float64 numbers; batch-norm, if any, is folded in float64 (scale, shift)",
+    data = _certificate(1, shape, spec, examples, [
                   "pattern bits per piece: the kink layers in order (residual: body, then "
                   "shortcut), units row-major; ReLU 1 bit (1 = input passed), max-pool the "
                   "chosen window entry (row-major in the window, padding included), "
-                  "most significant bit first"]}
+                  "most significant bit first"])
     return CertifiedResult(values, bps, fis, fbs, missed, spurious, tied,
                            walk.attributions, shape,
                            {"data": data, "tensors": builder.tensors},
                            seconds={**seconds, "exact proof": time.process_time() - cpu})
+
+
+def _certificate(version: int, shape: tuple, spec: list, examples: list, notes: list) -> dict:
+    """The certificate's JSON object (without the weights file's name and hash)."""
+    return {"kind": KIND, "version": version,
+            "method": "integrated gradients, straight path from the baseline to the input",
+            "input_shape": list(shape), "layers": spec, "examples": examples,
+            "notes": ["weights, inputs and baselines are the exact rationals of the stored "
+                      "float64 numbers; batch-norm, if any, is folded in float64 (scale, "
+                      "shift)", *notes]}
 
 
 def _check_forward(exact: list, ref: list[float]) -> None:
@@ -762,12 +767,7 @@ def _by_sweep(builder: _Builder, spec: list, x: torch.Tensor, base: torch.Tensor
             "attributions_float": [p / q for p, q in sw.pairs],
             "F(input)": str(sw.f_input), "F(baseline)": str(sw.f_baseline),
             "completeness_gap": str(sw.gap)})
-    data = {
-        "kind": KIND, "version": 2,
-        "method": "integrated gradients, straight path from the baseline to the input",
-        "input_shape": list(shape), "layers": spec, "examples": examples,
-        "notes": ["weights, inputs and baselines are the exact rationals of the stored "
-                  "float64 numbers; batch-norm, if any, is folded in float64 (scale, shift)",
+    data = _certificate(2, shape, spec, examples, [
                   "initial_pattern: the choices on the first piece, packed bits: the kink "
                   "layers in order, units row-major; ReLU 1 bit (1 = input passed), max-pool "
                   "the chosen window entry (row-major in the window, padding included), most "
@@ -776,7 +776,7 @@ def _by_sweep(builder: _Builder, spec: list, x: torch.Tensor, base: torch.Tensor
                   "[kink layer, unit, new choice]",
                   "attributions_sha256: SHA-256 of the exact attributions, one line per "
                   "coordinate 'p/q' (reduced, q > 0, lower-case hexadecimal); "
-                  "attributions_float: each rounded to the nearest float64"]}
+                  "attributions_float: each rounded to the nearest float64"])
     return CertifiedResult(values, bps, fis, fbs, missed, spurious, tied,
                            walk.attributions, shape,
                            {"data": data, "tensors": builder.tensors}, "sweep", gaps)

@@ -52,7 +52,16 @@ from typing import Any
 import numpy as np
 
 from .errors import CertificateError
-from .verify_sweep import SweepNetwork, check_sweep_example, pool_windows, sizes
+from .verify_sweep import (
+    SweepNetwork,
+    check_sweep_example,
+    flint_module,
+    gate_slope,
+    named_tensor,
+    pool_windows,
+    sizes,
+)
+from .verify_sweep import rational as _rational
 
 __all__ = ["summary", "verify_network"]
 
@@ -61,13 +70,7 @@ class _Failed(Exception):
     pass
 
 
-def _flint():
-    try:
-        import flint
-    except ImportError:  # pragma: no cover
-        raise CertificateError("verifying a network certificate needs python-flint: "
-                               "pip install python-flint") from None
-    return flint
+_flint = flint_module
 
 
 def _exact(values: np.ndarray) -> np.ndarray:
@@ -132,13 +135,7 @@ class _Network:
         self.steps, self.shape = self.build(layers, shape)
 
     def tensor(self, name: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
-        if not isinstance(name, str) or name not in self.tensors:
-            raise CertificateError(f"the weights file has no tensor {name!r}")
-        t = self.tensors[name]
-        if shape is not None and tuple(t.shape) != shape:
-            raise CertificateError(f"tensor {name!r} has shape {tuple(t.shape)}, the layer "
-                                   f"needs {shape}")
-        return t
+        return named_tensor(self.tensors, name, shape)
 
     def build(self, layers: Any, shape: tuple[int, ...]) -> tuple[list, tuple[int, ...]]:
         if not isinstance(layers, list):
@@ -164,16 +161,7 @@ class _Network:
                 step, shape = self.conv(layer, shape)
                 steps.append(step)
             elif op in ("relu", "leaky_relu"):
-                slope = Fraction(0)
-                if op == "leaky_relu":
-                    text = layer.get("slope")
-                    try:
-                        slope = Fraction(text) if isinstance(text, str) and len(text) < 100 \
-                            else None
-                    except (ValueError, ZeroDivisionError):
-                        slope = None
-                    if slope is None or not 0 <= slope < 1:
-                        raise CertificateError("a leaky_relu needs a 'slope' p/q in [0, 1)")
+                slope = gate_slope(layer)
                 fq = _flint().fmpq(slope.numerator, slope.denominator)
                 steps.append(_Kink("relu", slope=fq))
             elif op in ("maxpool2d", "avgpool2d"):
@@ -396,17 +384,6 @@ def _one_sided(steps: list, v: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 def _fail(message: str) -> None:
     raise _Failed(message)
-
-
-def _rational(text: Any, what: str):
-    fq = _flint().fmpq
-    if not isinstance(text, str) or len(text) > 1_000_000:
-        raise CertificateError(f"{what} must be a rational 'p/q' string")
-    try:
-        value = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise CertificateError(f"{what} is not a rational: {text[:40]!r}") from None
-    return fq(value.numerator, value.denominator)
 
 
 def _check_example(net: _Network, ex: Any, k: int) -> None:

@@ -41,6 +41,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -48,7 +49,8 @@ import numpy as np
 
 from .errors import CertificateError
 
-__all__ = ["SweepNetwork", "check_sweep_example", "pool_windows", "sizes"]
+__all__ = ["SweepNetwork", "check_sweep_example", "flint_module", "gate_slope", "named_tensor",
+           "pool_windows", "rational", "sizes"]
 
 _PRIME = 2**61 - 1
 #: the largest layer geometry number and sparse layer (stored entries) this verifier accepts
@@ -60,13 +62,19 @@ class _Fail(Exception):
     pass
 
 
-def _fq():
+def flint_module():
+    """python-flint, or a CertificateError saying how to install it."""
     try:
-        from flint import fmpq, fmpz
+        import flint
     except ImportError:  # pragma: no cover
         raise CertificateError("verifying a network certificate needs python-flint: "
                                "pip install python-flint") from None
-    return fmpq, fmpz
+    return flint
+
+
+def _fq():
+    flint = flint_module()
+    return flint.fmpq, flint.fmpz
 
 
 def sizes(obj: Any, n: int, what: str) -> tuple[int, ...]:
@@ -113,6 +121,40 @@ def pool_windows(layer: dict, shape: tuple, kernel: tuple[int, int]
     chan = np.arange(c)[:, None, None] * (h * w)
     win = np.where(flat[None] >= 0, flat[None] + chan, -1).reshape(c * ho * wo, -1)
     return win, (c, ho, wo)
+
+
+def named_tensor(tensors: dict, name: Any, shape: tuple | None = None) -> np.ndarray:
+    """The weights file's tensor ``name`` (of ``shape``, when given), or a CertificateError.
+
+    >>> named_tensor({"w": np.zeros(2)}, "w", (2,)).tolist()
+    [0.0, 0.0]
+    """
+    if not isinstance(name, str) or name not in tensors:
+        raise CertificateError(f"the weights file has no tensor {name!r}")
+    t = tensors[name]
+    if shape is not None and tuple(t.shape) != shape:
+        raise CertificateError(f"tensor {name!r} has shape {tuple(t.shape)}, the layer "
+                               f"needs {shape}")
+    return t
+
+
+def gate_slope(layer: dict) -> Fraction:
+    """The negative-side slope of a "relu" (0) or "leaky_relu" layer (its 'slope' p/q, in
+    [0, 1)), or a CertificateError.
+
+    >>> gate_slope({"op": "leaky_relu", "slope": "1/8"})
+    Fraction(1, 8)
+    """
+    if layer["op"] == "relu":
+        return Fraction(0)
+    text = layer.get("slope")
+    try:
+        slope = Fraction(text) if isinstance(text, str) and len(text) < 100 else None
+    except (ValueError, ZeroDivisionError):
+        slope = None
+    if slope is None or not 0 <= slope < 1:
+        raise CertificateError("a leaky_relu needs a 'slope' p/q in [0, 1)")
+    return slope
 
 
 def _entries(n: int) -> None:
@@ -195,13 +237,7 @@ class SweepNetwork:
         self.out_size = int(np.prod(shape_now))
 
     def tensor(self, name: Any, shape: tuple | None = None) -> np.ndarray:
-        if not isinstance(name, str) or name not in self.tensors:
-            raise CertificateError(f"the weights file has no tensor {name!r}")
-        t = self.tensors[name]
-        if shape is not None and tuple(t.shape) != shape:
-            raise CertificateError(f"tensor {name!r} has shape {tuple(t.shape)}, the layer "
-                                   f"needs {shape}")
-        return t
+        return named_tensor(self.tensors, name, shape)
 
     def _check(self, layer: dict, shape: tuple) -> tuple:
         """Validate one layer; remember what building it needs; the output shape."""
@@ -228,17 +264,7 @@ class SweepNetwork:
             self._plan.append((layer, shape))
             return (w.shape[0], out[1], out[2])
         if op in ("relu", "leaky_relu"):
-            slope = Fraction(0)
-            if op == "leaky_relu":
-                text = layer.get("slope")
-                try:
-                    slope = Fraction(text) if isinstance(text, str) and len(text) < 100 \
-                        else None
-                except (ValueError, ZeroDivisionError):
-                    slope = None
-                if slope is None or not 0 <= slope < 1:
-                    raise CertificateError("a leaky_relu needs a 'slope' p/q in [0, 1)")
-            self._plan.append((layer, shape, slope))
+            self._plan.append((layer, shape, gate_slope(layer)))
             return shape
         if op in ("maxpool2d", "avgpool2d"):
             k = sizes(layer.get("kernel"), 2, "kernel")
@@ -574,15 +600,27 @@ class _Walk:
         return idx, dg
 
 
-def _rational(text: Any, what: str):
-    fmpq, _ = _fq()
-    if not isinstance(text, str) or len(text) > 100_000:
+_RATIONAL = re.compile(r"-?[0-9]+(/[0-9]+)?")
+
+
+def rational(text: Any, what: str):
+    """A certificate's rational ``p/q`` (or integer) string as an fmpq (any number of
+    digits), or a CertificateError naming ``what``.
+
+    >>> rational("-6/4", "a breakpoint")
+    -3/2
+    """
+    fmpq, fmpz = _fq()
+    if not isinstance(text, str) or len(text) > 1_000_000 or not _RATIONAL.fullmatch(text):
         raise CertificateError(f"{what} must be a rational 'p/q' string")
-    try:
-        value = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise CertificateError(f"{what} is not a rational: {text[:40]!r}") from None
-    return fmpq(value.numerator, value.denominator)
+    p, _, q = text.partition("/")
+    den = fmpz(q) if q else fmpz(1)
+    if den == 0:
+        raise CertificateError(f"{what} is not a rational: {text[:40]!r}")
+    return fmpq(fmpz(p), den)
+
+
+_rational = rational
 
 
 def _initial(net_steps: list, kinks: list, text: Any, k: int) -> list[np.ndarray]:
@@ -670,7 +708,7 @@ def check_sweep_example(net: SweepNetwork, ex: Any, k: int) -> str | None:
         f_in = Fraction(int(walk.v[out][target] + walk.s[out][target]), den_out)
         f_base = Fraction(int(first_v), den_out)
         for key, value in (("F(input)", f_in), ("F(baseline)", f_base)):
-            if Fraction(str(_rational(ex.get(key), key))) != value:
+            if _rational(ex.get(key), key) != fmpq(value.numerator, value.denominator):
                 raise _Fail(f"example {k}: {key} is {value}, the certificate says "
                             f"{str(ex.get(key))[:40]}")
         pairs = _attributions(walk, d, cuts, deltas, den0 * walk.den_g)

@@ -224,6 +224,19 @@ def test_certified_equals_the_symbolic_engine_through_a_max_pool():
 # ----------------------------------------------------------------- the sweep against the regions
 
 
+def _evaluated(net: nn.Module, bn: nn.Module, seed: int) -> tuple:
+    """``net`` in eval mode with random running statistics in ``bn``; two inputs and two
+    baselines (2, 2, 4, 4) in [-2, 2)."""
+    with torch.no_grad():
+        bn.running_mean.uniform_(-0.5, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+    net.eval()
+    gen = torch.Generator().manual_seed(seed)
+    x = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
+    base = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
+    return x, base
+
+
 def _same(a, b) -> None:
     assert a.values == b.values and a.breakpoints == b.breakpoints
     assert a.f_input == b.f_input and a.f_baseline == b.f_baseline
@@ -255,13 +268,7 @@ def test_the_sweep_equals_the_region_prover_through_every_chain_layer(tmp_path):
     net = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.LeakyReLU(0.2),
                         nn.AvgPool2d(3, stride=1, padding=1), nn.MaxPool2d(3, 2, padding=1),
                         nn.ReLU(), nn.Flatten(), nn.Linear(12, 4)).double()
-    with torch.no_grad():
-        net[1].running_mean.uniform_(-0.5, 0.5)
-        net[1].running_var.uniform_(0.5, 2.0)
-    net.eval()
-    gen = torch.Generator().manual_seed(2)
-    x = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
-    base = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
+    x, base = _evaluated(net, net[1], seed=2)
     fast = certified_integrated_gradients(net, x, base, target=[1, 3])
     slow = certified_integrated_gradients(net, x, base, target=[1, 3], prover="regions")
     assert fast.prover == "sweep"
@@ -469,13 +476,7 @@ def test_residual_and_batch_norm_against_the_float_walk(tmp_path):
                          nn.Conv2d(2, 2, 3, padding=1))
     net = nn.Sequential(Residual(body), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                         nn.Linear(8, 3)).double()
-    with torch.no_grad():
-        body[1].running_mean.uniform_(-0.5, 0.5)
-        body[1].running_var.uniform_(0.5, 2.0)
-    net.eval()
-    gen = torch.Generator().manual_seed(1)
-    x = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
-    base = 4 * torch.rand(2, 2, 4, 4, dtype=torch.float64, generator=gen) - 2
+    x, base = _evaluated(net, body[1], seed=1)
     r = certified_integrated_gradients(net, x, base, target=[0, 2])
     assert min(r.regions) > 2       # kinks inside the residual block and after it
     walk = exact_integrated_gradients(net, x, base, target=[0, 2])
