@@ -9,7 +9,10 @@ chunk is written as a safetensors file under a temporary name and renamed when c
 (:mod:`numeric.attribution_store`), so a run killed at any point (SIGKILL of any rank) is
 continued by the same call from the last complete chunk, with the same bits as a run that was
 never interrupted; a directory holding a run with another configuration is refused, naming
-the difference, unless ``overwrite=True``. :func:`summarize` gives the end summary.
+the difference, unless ``overwrite=True``, and so is a resume over data that changed (each
+chunk records the hash of its inputs). A rank that does not join, dies, hangs or fails is
+named by the ranks waiting for it, after at most ``timeout`` seconds of its silence.
+:func:`summarize` gives the end summary.
 
 >>> import tempfile, torch
 >>> from numeric.attribution_store import load_attributions
@@ -129,8 +132,10 @@ class _Spec:
 # ------------------------------------------------------------------------------ arguments
 
 
-def _split_item(item: object, index: int) -> tuple[torch.Tensor, int | None]:
-    """(input tensor, label or None) of one dataset item: a tensor / array, or a pair."""
+def _split_item(item: object, index: int, shape: tuple | None = None
+                ) -> tuple[torch.Tensor, int | None]:
+    """(input tensor, label or None) of one dataset item: a tensor / array, or a pair; with
+    ``shape`` (item 0's), an input of another shape is refused."""
     label = None
     if isinstance(item, (tuple, list)):
         if len(item) == 1:
@@ -152,6 +157,9 @@ def _split_item(item: object, index: int) -> tuple[torch.Tensor, int | None]:
             raise ArgumentError(f"dataset item {index} has label {label!r}; a label must be "
                                 "an integer class index")
         label = int(label)
+    if shape is not None and tuple(item.shape) != shape:
+        raise DimensionError(f"dataset item {index} has shape {tuple(item.shape)}, item 0 has "
+                             f"{shape}; every input needs the same shape")
     return item, label
 
 
@@ -520,7 +528,6 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Optio
     params = [p for p in (model.parameters() if isinstance(model, torch.nn.Module) else ())
               if p.dtype.is_floating_point]
     x0, label0 = _split_item(dataset[0], 0)
-    xl, _ = _split_item(dataset[examples - 1], examples - 1)
     dtype = o.dtype
     if dtype is not None and not dtype.is_floating_point:
         raise ArgumentError(f"dtype must be a floating-point type, got {dtype}")
@@ -530,9 +537,6 @@ def _run(ctx: _Dist, model, dataset, folder: Path, examples: int, dev, o: _Optio
     if not dtype.is_floating_point:
         raise ArgumentError(f"the inputs must be floating point, got {dtype}")
     shape = tuple(x0.shape)
-    if tuple(xl.shape) != shape:
-        raise DimensionError(f"dataset item {examples - 1} has shape {tuple(xl.shape)}, item 0 "
-                             f"has {shape}; every input needs the same shape")
     try:
         with torch.no_grad():
             out = model(x0.unsqueeze(0).to(device=dev, dtype=dtype))
@@ -651,10 +655,7 @@ def _data_fingerprint(dataset, examples: int, shape: tuple) -> str:
     """
     h = hashlib.sha256(f"{examples} items".encode())
     for i in _sampled(examples):
-        x, label = _split_item(dataset[i], i)
-        if tuple(x.shape) != shape:
-            raise DimensionError(f"dataset item {i} has shape {tuple(x.shape)}, item 0 has "
-                                 f"{shape}; every input needs the same shape")
+        x, label = _split_item(dataset[i], i, shape)
         h.update(f"{i}:{label}:".encode())
         h.update(_digest(x).encode())
     return h.hexdigest()
@@ -773,10 +774,7 @@ def _inputs(items: list, start: int, spec: _Spec) -> tuple[torch.Tensor, list]:
     their labels; items of another shape, and missing or out-of-range labels, refused."""
     xs, labels = [], []
     for i, item in enumerate(items, start):
-        x, label = _split_item(item, i)
-        if tuple(x.shape) != spec.shape:
-            raise DimensionError(f"dataset item {i} has shape {tuple(x.shape)}, item 0 has "
-                                 f"{spec.shape}; every input needs the same shape")
+        x, label = _split_item(item, i, spec.shape)
         if spec.rule == "label":
             if label is None:
                 raise ArgumentError(f"dataset item {i} has no label, item 0 has one")

@@ -26,7 +26,7 @@ max or max-pool that are equal all along take the first, as torch does. A float3
 run in float64 by casting its tensors where they meet the float64 input; the model is not
 copied or changed.
 
-What the operation checks cannot see is caught on the result: the first passes are re-run
+What the operation checks cannot see is caught on the result: the first pass is re-run
 split and reordered (a forward that mixes its rows changes its output), F must agree at the
 common end of every two regions (a comparison reaching the output as a step makes F jump:
 refused by name), and the completeness gap must be within its rounding bound (else
@@ -322,8 +322,6 @@ class _Walk:
 
 #: rounding allowance of the final checks, in units of eps times the magnitudes summed
 _GUARD = 1024.0
-#: probe passes whose batch is re-run split and reordered, to detect row-mixing forwards
-_ROW_CHECKS = 2
 _ON_INCOMPLETE = ("raise", "warn")
 _ON_TIE = ("proofs", "convention")
 
@@ -464,6 +462,7 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
     acc_abs = torch.zeros_like(start)          # sum of |length * gradient|: the rounding scale
     budget = batch_size or DEFAULT_PROBES
     passes = flat_ties = probes = 0
+    row_checked = False         # the first pass of two rows or more is re-run (_row_check)
     bar = Progress(desc="exact walk", unit="pass")  # on a terminal only
     while True:
         plan = walk.plan(budget)
@@ -485,7 +484,8 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
         rows = torch.tensor(tracks, device=device)
         probe, x, out, out_t = _forward(net, model, start, direction, extra, example, n,
                                         rows, ms, g0s, g1s, keep_ties=ties is not None)
-        if passes <= _ROW_CHECKS:
+        if not row_checked and len(tracks) >= 2:
+            row_checked = True
             _row_check(net, model, x, direction[rows], extra, example[rows], n, probe,
                        out.detach(), out_t)
         # the backward outside the dual level: inside it, forward AD would also run on every
@@ -503,7 +503,7 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
                                       lo_errs[i:i + k], hi_errs[i:i + k], vals[i:i + k],
                                       slopes[i:i + k])
                 i += k
-            live = ties.differences(probe, x, weights) if ties is not None else None
+            live = ties.differences(probe, x, rows, weights) if ties is not None else None
             if sel.requires_grad and any(w > 0 for w in weights):
                 w = torch.tensor(weights, dtype=sel.dtype, device=device)
                 (g,) = torch.autograd.grad(sel, x, w, allow_unused=True)
@@ -595,10 +595,13 @@ class _Ties:
             (gi,) = torch.autograd.grad(self.first(px), px, g)
         return gi
 
-    def differences(self, probe: Probe, x: torch.Tensor, weights: list[float]):
-        """Per probe row, the gradient of a random combination of its tied branches'
-        differences (zero where every tie is between branches of equal gradient); None when
-        the pass met no tie. Runs before the pass's own backward (the graph is kept)."""
+    def differences(self, probe: Probe, x: torch.Tensor, rows: torch.Tensor,
+                    weights: list[float]):
+        """The probe rows (of tracks ``rows``) whose tied branches differ in gradient along
+        a coordinate the path moves in, and per such row, in the input's coordinates, the
+        gradient of a random combination of its tied branches' differences; None when there
+        is none (no tie, or every tie between branches of equal gradient there). Runs
+        before the pass's own backward (the graph is kept)."""
         if not probe.ties:
             return None
         total = x.new_zeros(())
@@ -611,10 +614,19 @@ class _Ties:
         probe.ties.clear()
         if diff is None:
             return None
-        keep = [r for r, w in enumerate(weights) if w > 0 and bool(diff[r].ne(0).any())]
+        live = diff.flatten(1).ne(0).any(1).tolist()
+        keep = [r for r, w in enumerate(weights) if w > 0 and live[r]]
         if not keep:
             return None
-        return keep, self.to_input(diff[keep])
+        diff_in = self.to_input(diff[keep])
+        # only the coordinates the path moves in are decided (proofs' rule); a tie whose
+        # branches differ in the others alone is settled here
+        moves = self.direction_in[rows[keep]] != 0
+        live = (diff_in.ne(0) & moves).flatten(1).any(1).tolist()
+        if not any(live):
+            return None
+        pick = [j for j, v in enumerate(live) if v]
+        return [keep[j] for j in pick], diff_in[pick]
 
     def _tangents(self, coords: list[int]) -> torch.Tensor:
         """The unit vectors e_i of the input, as tangents of the walked tensor."""

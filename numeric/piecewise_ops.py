@@ -46,6 +46,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import weakref
 from collections.abc import Callable
 
 import torch.autograd.forward_ad as fwad
@@ -143,7 +144,7 @@ class Probe:
         #: when ``keep_ties``: F's one-sided derivatives decide them (numeric.exact)
         self.keep_ties = False
         self.ties: list[tuple[torch.Tensor, torch.Tensor]] = []
-        self._dead: dict[int, tuple[torch.Tensor, int]] = {}
+        self._dead: dict[int, tuple[weakref.ref, int]] = {}
         self._pad = 4.0 * _EPS * (self.m.abs() + 1.0)
 
     def rows(self, u: torch.Tensor, op: str) -> torch.Tensor:
@@ -181,7 +182,7 @@ class Probe:
                 cross &= valid
                 tie &= valid
             if count_flat:
-                self.flat_ties += int(flat.sum())
+                self.flat_ties += int(torch.count_nonzero(flat))
             ts = self.m - u / torch.where(cross, du, 1.0)
             err = _C * _EPS * (su + (ts - self.m).abs() * sd) / torch.where(cross, ad, 1.0) \
                 + self._pad
@@ -200,13 +201,13 @@ class Probe:
     def remember_dead(self, out: torch.Tensor) -> None:
         """``out`` = relu(u) where no entry of u sits at the kink to rounding: its zeros (u
         below the kink) are 0 near the probe in every direction (:meth:`dead_zeros`)."""
-        self._dead[id(out)] = (out, out._version)
+        self._dead[id(out)] = (weakref.ref(out), out._version)   # (not kept alive)
 
     def dead_zeros(self, t: torch.Tensor) -> bool:
         """Whether the zeros of ``t`` are constant near the probe in every direction (``t``
         is a ReLU's output recorded by :meth:`remember_dead`, not changed in place since)."""
         entry = self._dead.get(id(t))
-        return entry is not None and entry[0] is t and entry[1] == t._version
+        return entry is not None and entry[0]() is t and entry[1] == t._version
 
     def tie(self, z: torch.Tensor, flat: torch.Tensor) -> None:
         """Keep a branch difference ``z`` (a tensor with its graph) where ``flat`` (its
@@ -232,15 +233,17 @@ class Probe:
             qmax, imax = q.max(1)
             if not bool((torch.isfinite(qmin) & torch.isfinite(qmax)).all()):
                 return False
-            # (abs, then amax/amin: several times faster on CPU than vector_norm of order inf)
+            # |u| and |du| by abs into q's memory (q is no longer needed; no new allocation),
+            # then amax/amin: several times faster on CPU than vector_norm of order inf
+            buf = q if given is None and q.is_contiguous() else None
             if su is None or given is None:
-                au = u.abs()
+                au = torch.abs(u, out=buf) if buf is not None else u.abs()
                 if su is None:
                     su = au.amax(1)
                 if given is None and bool((au.amin(1) <= _C * _EPS * su).any()):
                     return False  # on its kink to rounding: (value, slope) decides, not torch
             if sd is None:
-                sd = du.abs().amax(1)
+                sd = (torch.abs(du, out=buf) if buf is not None else du.abs()).amax(1)
             m, pad = self.m[:, 0], self._pad[:, 0]
             # the nearest crossing to the right of m (q < 0) and to the left (q > 0)
             r = -1.0 / qmin
@@ -345,8 +348,8 @@ def _relu(probe, name, func, args, kwargs):
             return func(*args, **kwargs)
         # the tangent outside autograd (torch's formula records it in the graph)
         xp, xt = fwad.unpack_dual(x)
-        with torch.no_grad():
-            yt = torch.where(xp > 0, xt, 0.0)
+        with torch.no_grad():   # xt where xp > 0, else 0 (~4x faster than torch.where on CPU)
+            yt = torch.ops.aten.threshold_backward(xt, xp, 0)
         out = fwad.make_dual(F.relu(xp), yt)
         if probe.keep_ties:     # no input at its kink (fast): a 0 out is below it to rounding
             probe.remember_dead(out)
@@ -539,7 +542,7 @@ def _window_max(probe: Probe, name: str, w: torch.Tensor) -> tuple[torch.Tensor,
         probe.kink(probe.rows(diff, name), probe.rows(ddiff, name), su=su, sd=sd,
                    valid=probe.rows(others, name), count_flat=False)
         tied = best & (torch.arange(k, device=u.device) != idx)
-        probe.flat_ties += int(tied.sum())
+        probe.flat_ties += int(torch.count_nonzero(tied))
     top = w.gather(-1, idx)
     if probe.keep_ties and bool(tied.any()):
         probe.tie(top - torch.where(tied, w, top), tied)
@@ -669,16 +672,19 @@ def _max_pool(probe, name, func, args, kwargs):
         # in slope too (flat: torch's first maximal entry, as _window_max takes) or not (a
         # tie exactly at the probe: decided by slope below)
         near = diff <= _C * _EPS * su.view(view)    # (diff >= 0: v is the window's max)
-        at_probe = bool((near & (ddiff.abs() > _C * _EPS * sd.view(view))).any())
+        ed = _C * _EPS * sd.view(view)
+        moving = torch.gt(ddiff, ed).logical_or_(ddiff < -ed)    # (2x faster than abs)
+        at_probe = bool(moving.logical_and_(near).any())
+        del moving
         if not at_probe and probe.fast(probe.rows(diff, name), probe.rows(ddiff, name),
                                        probe.rows(q, name), su, sd):
-            flat = int(near.sum()) - v.numel()
+            flat = int(torch.count_nonzero(near)) - v.numel()  # (faster than .sum())
             if flat > 0:
                 probe.flat_ties += flat
                 if probe.keep_ties:
                     _pool_ties(probe, x, xp, vp, vw, where_max, near, flat, windows,
                                lambda: float(math.prod(k)) if plain else windows(
-                                   torch.ones_like(xp[:1, :1]), 0.0, vp[:1, :1])[0].sum(-1))
+                                   torch.ones_like(xp[:1, :1]), 0.0, vp[:1, :1])[0].sum(-1)[0, 0])
             return out
     w = F.pad(x, flat_pad, value=-float("inf")) if any(flat_pad) else x
     for i in range(n):
@@ -712,8 +718,11 @@ def _pool_ties(probe: Probe, x: torch.Tensor, xp: torch.Tensor, vp: torch.Tensor
         if dead:
             # a window whose max is 0 has all its entries (less padding) near that max: the
             # ties outside such windows, counted on the pooled tensor (cheap)
-            zero = vp == 0
-            flat -= int((size() * zero).sum()) - int(zero.sum())
+            zero, k = vp == 0, size()
+            if isinstance(k, float):      # windows all of k entries (no padding)
+                flat -= int((k - 1.0) * int(torch.count_nonzero(zero)))
+            else:
+                flat -= int(((k - 1.0) * zero.sum((0, 1))).sum())
         if flat <= 0:
             return
         at = torch.arange(spatial.numel(), dtype=F64, device=xp.device).view(1, 1, *spatial)

@@ -158,11 +158,11 @@ def test_a_rank_that_dies_is_named_by_the_rank_left_waiting(tmp_path):
     # outside torchrun nobody kills the survivor: rank 0, done with its share, waits for
     # rank 1 only while rank 1's heartbeat goes on, then names it (before: forever)
     out = tmp_path / "run"
-    codes = _forked_ranks(out, kill="1:32", extra=("--timeout", "2"), kill_survivors=False)
+    codes = _forked_ranks(out, kill="1:32", extra=("--timeout", "3"), kill_survivors=False)
     assert codes == [2, -signal.SIGKILL]
     err = (tmp_path / "run.rank0.err").read_text()
     _one_line_error(2, err, "rank 1 of 2 fell silent while the ranks finish their chunks "
-                    "(no heartbeat for 2 s)", "run the same command again to resume")
+                    "(no heartbeat for 3 s)", "run the same command again to resume")
     # what rank 0 wrote is kept and resumed
     assert set(range(20)) <= set(load_attributions(out, partial=True)["index"].tolist())
 
