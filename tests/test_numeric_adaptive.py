@@ -175,6 +175,24 @@ def test_max_evaluations_never_overshot_on_a_kinked_network(budget):
     assert (true <= r.error + 1e-10 * (g * x).reshape(2, -1).abs().sum(1)).all()
 
 
+def test_switches_cost_few_evaluations():
+    """The issue's target for locating a max-pool switch: at most about 10 forward evaluations
+    each (bisection to 2^-44 took about 45). With no piece bisected (pieces = switches + 1),
+    the evaluations are 17 for the first piece and for every piece, plus the locating steps."""
+    from numeric.adaptive import adaptive_path_integral
+    from numeric.experiments.digits import appm_net
+    from numeric.models import seeded
+
+    net = seeded(appm_net("tanh"), 0).double().eval()
+    x = torch.rand(2, 1, 8, 8, dtype=F64, generator=torch.Generator().manual_seed(2))
+    r = adaptive_path_integral(net, (torch.zeros_like(x),), (x,), torch.tensor([1, 1]),
+                               tolerance=1e-2, factors=(x,))
+    for evals, pieces, switches in zip(r.evaluations.tolist(), r.pieces, r.switches,
+                                       strict=True):
+        assert switches >= 20 and pieces == switches + 1
+        assert evals - 17 * (1 + pieces) <= 10 * switches
+
+
 def test_kink_arguments_by_hand():
     """The recorded kink argument whose sign tells the branches of a switch apart: a ReLU's
     input, and for a max-pool window the new winner's entry minus the old winner's."""
