@@ -47,13 +47,13 @@ every unit is an affine form (a + b t) / D with integers a, b and one denominato
 -a/b are not dyadic. Each kink argument's next root sits in a heap; at a breakpoint only the
 units downstream of those that switch are updated (convolutions as sparse rows), and the
 backward vector likewise; the attributions are Abel sums, each coordinate's terms summed by
-binary splitting. The exact proof is the smaller part of the certify time: the rest is the
-float64 walk (numeric.exact), run to compare its regions with the exact ones and for the
-float64 error column. The region prover (dense exact matrices, every unit of every region:
-48.5 s wall / 14.5 s CPU for small_cnn 3x8x8 in the previous run of this benchmark, an
-estimated hour for 3x32x32; it gives the same exact numbers, tests/test_numeric_certified.py
-compares them) stays for residual
-networks and for flat ties the sweep does not decide: a kink argument 0 all along a region
+binary splitting. On 3x32x32 the exact proof is the smaller part of the certify CPU time:
+the rest is the float64 walk (numeric.exact), run to compare its regions with the exact ones
+and for the float64 error column. The region prover (dense exact matrices, every unit of
+every region: 48.5 s wall / 14.5 s CPU for small_cnn 3x8x8 in the previous run of this
+benchmark, an estimated hour for 3x32x32; it gives the same exact numbers, as
+tests/test_numeric_certified.py checks) stays for residual networks and for flat ties the
+sweep does not decide: a kink argument 0 all along a region
 whose tied branches depend on a coordinate the path moves in (traced through the nonzero
 weights and the pattern, as the region prover does); there the region prover decides from
 F's one-sided derivatives. Ties that depend on no moving coordinate (max-pool entries that

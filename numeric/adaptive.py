@@ -235,7 +235,6 @@ def adaptive_path_integral(model: Callable, start: tuple, end: tuple, target, *,
     probe = _Probe(model, starts, ends, tap, extra, batch_size, fp)
     pieces = _Pieces()
     # (track, a, b, how far a located switch at a may be from a (0: no switch), same at b,
-    # whether a switch inside was left unlocated for want of evaluations)
     # whether a switch inside was left unlocated for want of evaluations; for the two halves of
     # a split: the split's id, which side the piece is on (-1, 1) and which side was the
     # smaller, 0: neither)

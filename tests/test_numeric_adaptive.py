@@ -175,6 +175,25 @@ def test_max_evaluations_never_overshot_on_a_kinked_network(budget):
     assert (true <= r.error + 1e-10 * (g * x).reshape(2, -1).abs().sum(1)).all()
 
 
+def test_kink_arguments_by_hand():
+    """The recorded kink argument whose sign tells the branches of a switch apart: a ReLU's
+    input, and for a max-pool window the new winner's entry minus the old winner's."""
+    from numeric.branches import BranchFingerprint, first_difference
+
+    fp = BranchFingerprint(record=True)
+    with fp.watch(slice(0, 2)):
+        torch.relu(torch.tensor([[-1.0, 2.0], [3.0, 2.0]], dtype=F64))
+        torch.nn.functional.max_pool2d(torch.tensor([[[[1.0, 0.0], [0.0, 0.0]]],
+                                                     [[[0.0, 2.0], [0.5, 0.0]]]], dtype=F64), 2)
+    fp.take()
+    rec = fp.take_record()
+    relu_el, pool_el = first_difference(rec, 0, rec, 1, limit=8)
+    assert relu_el == (0, 0, 0, 1)
+    assert (rec.argument(0, relu_el), rec.argument(1, relu_el)) == (-1.0, 3.0)
+    assert pool_el == (1, 0, 0, 1)                      # winner: flat index 0, then 1
+    assert (rec.argument(0, pool_el), rec.argument(1, pool_el)) == (-1.0, 2.0)
+
+
 def test_bad_arguments_are_one_line_errors():
     x = torch.ones(1, 2, dtype=F64)
     f = lambda x: x.sum(1)  # noqa: E731
