@@ -187,16 +187,19 @@ def test_max_pool_windows_are_not_ties_with_their_own_winner(monkeypatch):
     assert torch.equal(got.attributions, ref.attributions)
 
 
-def test_a_tie_of_live_relu_outputs_in_a_max_pool_is_still_refused():
+@pytest.mark.parametrize("relu", [torch.relu, lambda u: u])
+@pytest.mark.parametrize("pool", [(2, 2, 0), (3, 2, 1)])
+def test_a_tie_of_live_entries_in_a_max_pool_is_still_refused(relu, pool):
     """max-pool over relu(x1 + 1) and relu(x2 + 1) along the diagonal: live entries tie in
     value and slope with different gradients (max(x1, x2) + 1: proofs raises), while a window
-    of dead ReLU outputs beside them (relu(-1 - x1), relu(-1 - x2)) ties harmlessly."""
+    of dead ReLU outputs beside them (relu(-1 - x1), relu(-1 - x2)) ties harmlessly; the same
+    without the ReLU, and with overlapping, padded windows."""
     ref = _symbolic("max(0, x1 + 1, x2 + 1) + max(0, -1 - x1, -1 - x2)", [1, 1], [0, 0])
     assert isinstance(ref, NotDifferentiableError)
 
     def forward(z):
         u = torch.stack([z[:, 0] + 1, z[:, 1] + 1, -1 - z[:, 0], -1 - z[:, 1]], 1)
-        return nn.functional.max_pool1d(torch.relu(u)[:, None], 2)[:, 0].sum(1)
+        return nn.functional.max_pool1d(relu(u)[:, None], *pool)[:, 0].sum(1)
 
     with pytest.raises(NotDifferentiableError, match=r"dF/dx1 does not exist for t in \[0, 1\]"):
         exact_path_attribution(forward, DIAGONAL)
