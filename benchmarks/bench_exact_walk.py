@@ -162,6 +162,50 @@ MLP crosses 2 regions) dominates. Probes that landed in a region already found b
 of the same pass are under 1 % of the regions. ExactLine (Sotoudeh & Thakur (2019)) would need
 the value at each region's ends layer by layer and still one forward and backward per region
 for the gradient, so it was not used.
+
+### history: the walk's correctness checks and their cost
+
+Issue 22 added checks to the walk (row-mixing forwards refused, including a re-run of a probe
+batch in reversed halves; F compared at each region boundary; a completeness guard; ties of
+branches equal in value and slope settled by proofs' rule from F's one-sided derivatives). Re-run
+right after (2026-12-07, near idle), time per region in GL steps went from 3.33 to 6.00 on
+`small_cnn` and from 6.99 to 11.70 on the digits CNN, and the ResNet from a random baseline did
+not finish in 13 min (62 s before). Profiled (cProfile, one thread), the causes were:
+
+- max-pool ties: each window's winner was registered as tied with itself. Its tie difference
+  (pooled value minus the entry) is 0 but its gradient is a rounding error (the two gradients
+  are accumulated over overlapping windows in different orders), so on the ResNet every probe
+  held a "live" tie of ~1,000 input coordinates, each settled by two forward rows. Winners are
+  no longer ties, and windows of dead ReLU outputs (0 near the probe in every direction, known
+  from the ReLU that made them) are not registered; on `small_cnn` and the ResNet the walk then
+  meets no tie at all and skips the extra backward that looks for tied branches with different
+  gradients;
+- a tie whose branches differ only in coordinates the path does not move in (the digits CNN
+  from a black baseline: windows of bias-valued units over blank pixels) is settled without
+  per-coordinate forwards (proofs' rule decides only the coordinates the path moves in);
+- the row-mixing re-run runs on the first pass of two rows or more (was the first two passes);
+- elementwise work: max/min of |u| by abs into a buffer already allocated, then amax/amin
+  (torch.linalg.vector_norm of order inf was ~6x slower on this CPU), the ReLU tangent by
+  threshold_backward (torch.where with a mask was ~4x slower), tie counts by count_nonzero.
+
+All issue-22 checks are kept (their tests pass unchanged). The table above is the run after
+these changes (2026-12-07, this machine, one torch thread, load average 1.5 to 2.5 during the
+run): time per region in GL steps 3.08 on `small_cnn` (3.33 before issue 22, 6.00 after), 9.01 on
+the digits CNN (6.99, 11.70), 1.91 on the ResNet from a random baseline (1.92; after issue 22 it
+did not finish). The ResNet row of November (11,978 regions, GL-50 error 1.8e-2) measured an
+older benchmark input; the code of 2026-12-07 before issue 22 gives the 10,424 regions above.
+Walk CPU times of the three versions in one process (one thread, alternating, under load):
+
+| case | before issue 22 | after issue 22 | now |
+|---|---|---|---|
+| digits CNN, black baseline (min of 10) | 0.033 s | 0.081 s | 0.061 s |
+| `small_cnn` 3x32x32, black baseline, batch 128 (the test's case) | 15.9 s | 30.7 s | 18.0 s |
+| ResNet-50 width 16, random baseline | 56.3 s | did not finish | 61.1 s |
+
+`small_cnn`'s remaining difference is system time (page faults, which vary with the heap's
+history: its user time equals the old code's); the digits CNN's ties are real (bias-valued
+windows over blank pixels) and cost one extra backward per pass to find that their branches
+differ only where the path does not move.
 """
 
 

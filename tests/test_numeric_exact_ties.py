@@ -187,16 +187,19 @@ def test_max_pool_windows_are_not_ties_with_their_own_winner(monkeypatch):
     assert torch.equal(got.attributions, ref.attributions)
 
 
-def test_a_tie_of_live_relu_outputs_in_a_max_pool_is_still_refused():
+@pytest.mark.parametrize("relu", [torch.relu, lambda u: u])
+@pytest.mark.parametrize("pool", [(2, 2, 0), (3, 2, 1)])
+def test_a_tie_of_live_entries_in_a_max_pool_is_still_refused(relu, pool):
     """max-pool over relu(x1 + 1) and relu(x2 + 1) along the diagonal: live entries tie in
     value and slope with different gradients (max(x1, x2) + 1: proofs raises), while a window
-    of dead ReLU outputs beside them (relu(-1 - x1), relu(-1 - x2)) ties harmlessly."""
+    of dead ReLU outputs beside them (relu(-1 - x1), relu(-1 - x2)) ties harmlessly; the same
+    without the ReLU, and with overlapping, padded windows."""
     ref = _symbolic("max(0, x1 + 1, x2 + 1) + max(0, -1 - x1, -1 - x2)", [1, 1], [0, 0])
     assert isinstance(ref, NotDifferentiableError)
 
     def forward(z):
         u = torch.stack([z[:, 0] + 1, z[:, 1] + 1, -1 - z[:, 0], -1 - z[:, 1]], 1)
-        return nn.functional.max_pool1d(torch.relu(u)[:, None], 2)[:, 0].sum(1)
+        return nn.functional.max_pool1d(relu(u)[:, None], *pool)[:, 0].sum(1)
 
     with pytest.raises(NotDifferentiableError, match=r"dF/dx1 does not exist for t in \[0, 1\]"):
         exact_path_attribution(forward, DIAGONAL)
@@ -211,6 +214,28 @@ def test_dead_relu_windows_of_a_max_pool_give_f_partials_silently():
 
     ref = _symbolic("x1 + max(0, -1 - x1, -1 - x2)", [1, 1], [0, 0])
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", UserWarning)
         got = exact_path_attribution(forward, DIAGONAL)
     assert got.attributions[0].tolist() == pytest.approx(ref, abs=1e-12) == [1.0, 0.0]
+
+
+def test_a_tie_differing_only_where_the_path_does_not_move_needs_no_one_sided_forwards(
+        monkeypatch):
+    """max(x1 + x3, x1 + x4) from (0, 0, 0, 0) to (2, 1, 0, 0): the branches tie in value and
+    slope all along and differ only in x3 and x4, which the path does not move in (their
+    attributions are 0 whatever the branch): integrated silently as proofs does, without
+    settling the tie coordinate by coordinate."""
+    calls = []
+    original = numeric.exact._Ties.resolve
+    monkeypatch.setattr(numeric.exact._Ties, "resolve",
+                        lambda self, *a: calls.append(1) or original(self, *a))
+    x, base = [2, 1, 0, 0], [0, 0, 0, 0]
+    ref = _symbolic("max(x1 + x3, x1 + x4) + x2", x, base)
+    assert not isinstance(ref, Exception)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        got = exact_path_attribution(
+            lambda z: torch.maximum(z[:, 0] + z[:, 2], z[:, 0] + z[:, 3]) + z[:, 1],
+            [torch.tensor([base], dtype=F64), torch.tensor([x], dtype=F64)])
+    assert got.attributions[0].tolist() == pytest.approx(ref, abs=1e-12)
+    assert got.flat_ties > 0 and not calls
