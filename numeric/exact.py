@@ -63,7 +63,7 @@ from .errors import (
     UnsupportedFunctionError,
 )
 from .piecewise_ops import CastMode, PiecewiseMode, Probe
-from .targets import TargetSpec, normalize_target, select_output
+from .targets import TargetSpec, extra_rows, model_outputs, normalize_target, select_output
 
 __all__ = ["ExactResult", "UnsupportedFunctionError", "check_piecewise_linear",
            "exact_path_attribution"]
@@ -133,10 +133,8 @@ def _check_eager(model: Callable) -> None:
 
 def _call(model: Callable, x: torch.Tensor, extra: tuple, rows: torch.Tensor,
           n: int) -> torch.Tensor:
-    args = tuple(e[rows] if isinstance(e, torch.Tensor) and e.dim() > 0 and e.shape[0] == n
-                 else e for e in extra)
     try:
-        out = model(x, *args)
+        out = model(x, *extra_rows(extra, n, rows))
     except RuntimeError as exc:  # a scripted or compiled part inside a callable
         text = str(exc)
         if "TorchScript" in text or "_fw_primal" in text or "INTERNAL ASSERT" in text \
@@ -537,8 +535,9 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
             f"{flat_ties} kink argument(s) sat exactly at their kink on a piece of the "
             "path; the gradient there follows a fixed convention (relu'(0) = 0, the first "
             "maximal entry of a max)", stacklevel=2)
-    high = _value(model, pts[-1], extra, tgt, batch_size)
-    low = _value(model, pts[0], extra, tgt, batch_size)
+    with CastMode(F64):
+        high = model_outputs(model, pts[-1], tgt, batch_size, extra)
+        low = model_outputs(model, pts[0], tgt, batch_size, extra)
     delta = attributions.reshape(n, -1).sum(1) - (high - low)
     _final_checks(walk, n, attributions, delta, high, low, scale, on_incomplete)
     return ExactResult(attributions, delta, regions, passes, breakpoints, flat_ties, probes)
@@ -780,17 +779,3 @@ def _final_checks(walk: _Walk, n: int, attributions: torch.Tensor, delta: torch.
         else:
             raise IntegrationError(problems[0] + "; use method='gausslegendre', or "
                                    "on_incomplete='warn' to get the numbers anyway")
-
-
-def _value(model: Callable, x: torch.Tensor, extra: tuple, tgt, batch_size: int | None
-           ) -> torch.Tensor:
-    """The selected output at x, in float64, chunked."""
-    n = x.shape[0]
-    chunk = batch_size or max(n, 1)
-    parts = []
-    with torch.no_grad(), CastMode(F64):
-        for e0 in range(0, n, chunk):
-            rows = torch.arange(e0, min(n, e0 + chunk), device=x.device)
-            out = _call(model, x[rows], extra, rows, n)
-            parts.append(select_output(out, tgt, rows).to(F64))
-    return torch.cat(parts)

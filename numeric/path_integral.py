@@ -55,7 +55,7 @@ import torch.autograd.forward_ad as fwad
 from ._torch import torch
 from .errors import ArgumentError
 from .quadrature import quadrature_rule
-from .targets import select_output
+from .targets import extra_rows, model_outputs, select_output
 
 nn = torch.nn
 
@@ -459,13 +459,6 @@ def _as_tuple(x) -> tuple:
     return x if isinstance(x, tuple) else (x,)
 
 
-def _extra_rows(extra: tuple, n: int, rows: torch.Tensor | slice) -> tuple:
-    """The extra forward arguments for points of the examples ``rows``: a tensor with the
-    inputs' N rows is indexed by them; anything else passes as it is."""
-    return tuple(e[rows] if isinstance(e, torch.Tensor) and e.dim() > 0 and e.shape[0] == n
-                 else e for e in extra)
-
-
 def layer_values(model: Callable, layer: nn.Module | str | None, inputs, extra: tuple = (),
                  batch_size: int | None = None, to_input: bool = False
                  ) -> torch.Tensor | tuple[torch.Tensor, ...]:
@@ -487,7 +480,7 @@ def layer_values(model: Callable, layer: nn.Module | str | None, inputs, extra: 
     with torch.no_grad():
         for e0 in range(0, n, size):
             rows = slice(e0, min(n, e0 + size))
-            tap.run(model, tuple(x[rows] for x in xs), _extra_rows(extra, n, rows), "stop")
+            tap.run(model, tuple(x[rows] for x in xs), extra_rows(extra, n, rows), "stop")
             parts.append(tap.value)
     values = tuple(torch.cat(p) for p in zip(*parts, strict=True))
     return values if tap.is_tuple[0] else values[0]
@@ -503,27 +496,6 @@ def layer_output_shape(model: Callable, layer: nn.Module | str | None,
     (3, 3, 3)
     """
     return tuple(layer_values(model, layer, example[:1]).shape[1:])
-
-
-def model_outputs(model: Callable, x, target, batch_size: int | None = None,
-                  extra: tuple = ()) -> torch.Tensor:
-    """F(x) for the (normalised) target, one float64 value per example, without gradients;
-    ``x`` a tensor or a tuple of them, ``extra`` passed after it.
-
-    >>> import torch
-    >>> model_outputs(lambda x: 2 * x, torch.tensor([[1.0], [3.0]]), None).tolist()
-    [2.0, 6.0]
-    """
-    xs = _as_tuple(x)
-    n = xs[0].shape[0]
-    size = n if batch_size is None else batch_size
-    parts = []
-    with torch.no_grad():
-        for e0 in range(0, n, size):
-            rows = torch.arange(e0, min(n, e0 + size), device=xs[0].device)
-            out = model(*[x[rows] for x in xs], *_extra_rows(extra, n, rows))
-            parts.append(select_output(out, target, rows).double())
-    return torch.cat(parts)
 
 
 def _chunks(grid: Grid, batch_size: int | None):
@@ -680,7 +652,7 @@ def forward_points(model: Callable, grid: Grid, start, end, *,
         for part in _chunks(grid, batch_size):
             e, t, _, _ = grid.part(part)
             pts = [interpolate(a, d, e, t) for a, d in paths]
-            args = _extra_rows(extra, n, e)
+            args = extra_rows(extra, n, e)
             with watch(part):
                 if along == "layer" and module is not None:
                     tap.replacement = [tuple(pts)]
@@ -723,7 +695,7 @@ def _gradient_integral(model, grid: Grid, starts: tuple, ends: tuple, target, ta
         e, t, w, slot = grid.part(part)
         us = [torch.zeros((k, rows, *a.shape[1:]), dtype=torch.float64, device=a.device,
                           requires_grad=True) for a, _ in paths]
-        args = _extra_rows(extra, n, e)
+        args = extra_rows(extra, n, e)
         with torch.enable_grad(), watch(part):
             box = [_Interpolate.apply(u, a, d, e, t, w.to(torch.float64), slot)
                    for u, (a, d) in zip(us, paths, strict=True)]
@@ -770,7 +742,7 @@ def _conductance_integral(model, grid: Grid, starts: tuple, ends: tuple, target,
     for part in _chunks(grid, batch_size):
         e, t, w, slot = grid.part(part)
         points = tuple(interpolate(a, d, e, t) for a, d in zip(starts, ds, strict=True))
-        args = _extra_rows(extra, n, e)
+        args = extra_rows(extra, n, e)
         with torch.enable_grad(), watch(part):
             if derivative == "jvp":
                 with fwad.dual_level():

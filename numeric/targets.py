@@ -1,8 +1,10 @@
-"""Captum-shaped target selection: pick one scalar output per example from a model's output."""
+"""Captum-shaped target selection: pick one scalar output per example from a model's output,
+and F(x) for that target (:func:`model_outputs`, the one output evaluator of the numeric core:
+the path integrals, the layer classes and the exact walk all use it)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._torch import torch
 from .errors import ArgumentError, DimensionError
@@ -103,3 +105,31 @@ def select_output(out: torch.Tensor, target: torch.Tensor | tuple | None,
     for k in range(rows.shape[1]):
         flat = flat * int(sizes[k]) + rows[:, k]
     return out.reshape(out.shape[0], -1).gather(1, flat.unsqueeze(1)).squeeze(1)
+
+
+def extra_rows(extra: tuple, n: int, rows: torch.Tensor | slice) -> tuple:
+    """The extra forward arguments for points of the examples ``rows``: a tensor with the
+    inputs' N rows is indexed by them; anything else passes as it is."""
+    return tuple(e[rows] if isinstance(e, torch.Tensor) and e.dim() > 0 and e.shape[0] == n
+                 else e for e in extra)
+
+
+def model_outputs(model: Callable, x, target, batch_size: int | None = None,
+                  extra: tuple = ()) -> torch.Tensor:
+    """F(x) for the (normalised) target, one float64 value per example, without gradients;
+    ``x`` a tensor or a tuple of them, ``extra`` passed after it.
+
+    >>> import torch
+    >>> model_outputs(lambda x: 2 * x, torch.tensor([[1.0], [3.0]]), None).tolist()
+    [2.0, 6.0]
+    """
+    xs = x if isinstance(x, tuple) else (x,)
+    n = xs[0].shape[0]
+    size = n if batch_size is None else batch_size
+    parts = []
+    with torch.no_grad():
+        for e0 in range(0, n, size):
+            rows = torch.arange(e0, min(n, e0 + size), device=xs[0].device)
+            out = model(*[x[rows] for x in xs], *extra_rows(extra, n, rows))
+            parts.append(select_output(out, target, rows).double())
+    return torch.cat(parts)
