@@ -55,7 +55,7 @@ import torch.autograd.forward_ad as fwad
 
 from proofs.shell import Progress
 
-from ._torch import torch
+from ._torch import quiet_forward_ad, torch
 from .errors import (
     ArgumentError,
     IntegrationError,
@@ -163,6 +163,7 @@ def check_piecewise_linear(model: Callable, inputs: torch.Tensor, target: Target
     ...     print(str(exc).split(" at ")[0])
     tanh in the forward
     """
+    quiet_forward_ad()
     _check_eager(model)
     x = inputs.detach().to(F64).requires_grad_(True)
     n = x.shape[0]
@@ -410,6 +411,7 @@ def exact_path_attribution(model: Callable, points: Sequence[torch.Tensor],
     >>> r.attributions.tolist(), float(r.delta[0])
     ([[2.0, -1.0]], 0.0)
     """
+    quiet_forward_ad()
     tol = _check_tol(tol)
     if on_tie not in _ON_TIE:
         raise ArgumentError(f"on_tie must be one of {_ON_TIE}, got {on_tie!r}")

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 
 import torch.autograd.forward_ad as fwad
 
-from ._torch import torch
+from ._torch import quiet_forward_ad, torch
 from .errors import ArgumentError
 from .quadrature import quadrature_rule
 from .targets import extra_rows, model_outputs, select_output
@@ -745,6 +745,7 @@ def _conductance_integral(model, grid: Grid, starts: tuple, ends: tuple, target,
         args = extra_rows(extra, n, e)
         with torch.enable_grad(), watch(part):
             if derivative == "jvp":
+                quiet_forward_ad()
                 with fwad.dual_level():
                     duals = tuple(fwad.make_dual(p, v[e]) for p, v in zip(points, vs,
                                                                          strict=True))

@@ -189,3 +189,24 @@ def test_scripted_or_compiled_models_get_one_line_pass_the_eager_module(wrap):
     with pytest.raises(UnsupportedFunctionError, match=r"pass the eager module") as info:
         exact_integrated_gradients(model, torch.ones(1, 2, dtype=F64))
     assert "\n" not in str(info.value)
+
+
+def test_warnings_as_errors_do_not_stop_the_first_walk_of_a_process():
+    """torch 2.13 loads its forward-mode decompositions at a process's first make_dual, and
+    loading them warns (DeprecationWarning: torch.jit.script). Under ``-W error`` that warning
+    used to escape from inside the walk as an error; a fresh process shows it (in this one the
+    decompositions are already loaded)."""
+    import subprocess
+    import sys
+
+    code = ("import torch; from numeric import integrated_gradients, conductance\n"
+            "net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(),"
+            " torch.nn.Linear(2, 1)).double()\n"
+            "x = torch.tensor([[1.0, 2.0]], dtype=torch.float64)\n"
+            "print(integrated_gradients(net, x, method='exact').sum().item(),"
+            " (net(x) - net(0 * x)).item())\n")
+    done = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-c", code],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    total, difference = map(float, done.stdout.split())
+    assert total == pytest.approx(difference, abs=1e-12)
