@@ -738,6 +738,8 @@ def _conductance_integral(model, grid: Grid, starts: tuple, ends: tuple, target,
             raise ArgumentError("the finite-difference derivative takes one input tensor; use "
                                 "derivative='jvp' for a model of several inputs")
         norms = vs[0].reshape(n, -1).double().norm(dim=1)
+    else:
+        quiet_forward_ad()
     acc = None
     for part in _chunks(grid, batch_size):
         e, t, w, slot = grid.part(part)
@@ -745,7 +747,6 @@ def _conductance_integral(model, grid: Grid, starts: tuple, ends: tuple, target,
         args = extra_rows(extra, n, e)
         with torch.enable_grad(), watch(part):
             if derivative == "jvp":
-                quiet_forward_ad()
                 with fwad.dual_level():
                     duals = tuple(fwad.make_dual(p, v[e]) for p, v in zip(points, vs,
                                                                          strict=True))
